@@ -59,7 +59,11 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxBodyBytes = 1 << 20
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "api"), mux: http.NewServeMux()}
-	s.metrics = newMetrics(cfg.Registry)
+	var reg prometheus.Registerer
+	if cfg.Registry != nil {
+		reg = cfg.Registry
+	}
+	s.metrics = newMetrics(reg)
 	s.routes()
 	return s, nil
 }

@@ -1,0 +1,198 @@
+// Package client is a Go client for DistriSearch's public REST API. The CLI,
+// the benchmarks and the end-to-end tests use it.
+//
+// Errors from the server come back as *distrisearch.Error with the server's
+// code and message, and a kind derived from the HTTP status.
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	ds "github.com/distrisearch/distrisearch"
+	"github.com/distrisearch/distrisearch/api"
+)
+
+// Client talks to one node's public API.
+type Client struct {
+	base  *url.URL
+	http  *http.Client
+	Token string // bearer token, if any
+}
+
+// New returns a client for the API at baseURL (e.g. "http://127.0.0.1:8080").
+// hc may be nil for a client with sensible timeouts.
+func New(baseURL string, hc *http.Client) (*Client, error) {
+	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("server address %q must look like http://host:port", baseURL)
+	}
+	if hc == nil {
+		hc = &http.Client{Transport: &http.Transport{
+			Proxy:                 nil,
+			ResponseHeaderTimeout: 60 * time.Second,
+			IdleConnTimeout:       90 * time.Second,
+			MaxIdleConnsPerHost:   16,
+		}}
+	}
+	return &Client{base: u, http: hc}, nil
+}
+
+// BaseURL returns the server address.
+func (c *Client) BaseURL() string { return c.base.String() }
+
+func (c *Client) newRequest(ctx context.Context, method, path string, q url.Values, body io.Reader) (*http.Request, error) {
+	u := *c.base
+	u.Path = c.base.Path + path
+	u.RawQuery = q.Encode()
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		return nil, err
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	return req, nil
+}
+
+// do sends req and decodes a JSON answer into out, or the API error.
+func (c *Client) do(req *http.Request, out any) error {
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return &ds.Error{Kind: ds.KindUnavailable, Code: "unreachable", Message: fmt.Sprintf("cannot reach %s: %v", c.base.Host, err), Err: err}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		return decodeError(resp)
+	}
+	if out == nil {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("decode %s: %w", req.URL.Path, err)
+	}
+	return nil
+}
+
+var kindOfStatus = map[int]ds.Kind{
+	400: ds.KindInvalid, 401: ds.KindUnauthorized, 403: ds.KindForbidden, 404: ds.KindNotFound,
+	409: ds.KindConflict, 413: ds.KindTooLarge, 416: ds.KindRangeNotSatisfiable, 429: ds.KindRateLimited,
+	503: ds.KindUnavailable,
+}
+
+func decodeError(resp *http.Response) error {
+	var body api.ErrorBody
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	kind, ok := kindOfStatus[resp.StatusCode]
+	if !ok {
+		kind = ds.KindInternal
+	}
+	if err := json.Unmarshal(raw, &body); err != nil || body.Error.Code == "" {
+		return &ds.Error{Kind: kind, Code: strconv.Itoa(resp.StatusCode), Message: fmt.Sprintf("%s: %s", resp.Status, strings.TrimSpace(string(raw)))}
+	}
+	msg := body.Error.Message
+	if kind == ds.KindInternal && body.Error.RequestID != "" {
+		msg += " (request id " + body.Error.RequestID + ")"
+	}
+	return &ds.Error{Kind: kind, Code: body.Error.Code, Message: msg}
+}
+
+// Search runs a search.
+func (c *Client) Search(ctx context.Context, req ds.SearchRequest) (ds.SearchResult, error) {
+	q := url.Values{"q": {req.Query}}
+	if req.Limit > 0 {
+		q.Set("limit", strconv.Itoa(req.Limit))
+	}
+	if req.Cursor != "" {
+		q.Set("cursor", req.Cursor)
+	}
+	if req.Sort != "" {
+		q.Set("sort", req.Sort)
+		if req.Desc {
+			q.Set("order", "desc")
+		} else {
+			q.Set("order", "asc")
+		}
+	}
+	q.Set("facets", strconv.FormatBool(req.Facets))
+	q.Set("highlight", strconv.FormatBool(req.Highlight))
+	hr, err := c.newRequest(ctx, http.MethodGet, "/api/search", q, nil)
+	if err != nil {
+		return ds.SearchResult{}, err
+	}
+	var res ds.SearchResult
+	err = c.do(hr, &res)
+	return res, err
+}
+
+// File returns a file's record.
+func (c *Client) File(ctx context.Context, fileID string) (ds.Record, error) {
+	hr, err := c.newRequest(ctx, http.MethodGet, "/api/files/"+url.PathEscape(fileID), nil, nil)
+	if err != nil {
+		return ds.Record{}, err
+	}
+	var rec ds.Record
+	err = c.do(hr, &rec)
+	return rec, err
+}
+
+// Status returns the node's status.
+func (c *Client) Status(ctx context.Context) (api.NodeStatus, error) {
+	hr, err := c.newRequest(ctx, http.MethodGet, "/api/status", nil, nil)
+	if err != nil {
+		return api.NodeStatus{}, err
+	}
+	var st api.NodeStatus
+	err = c.do(hr, &st)
+	return st, err
+}
+
+// Nodes lists the cluster's nodes.
+func (c *Client) Nodes(ctx context.Context) ([]api.NodeInfo, error) {
+	hr, err := c.newRequest(ctx, http.MethodGet, "/api/nodes", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		Nodes []api.NodeInfo `json:"nodes"`
+	}
+	err = c.do(hr, &out)
+	return out.Nodes, err
+}
+
+// Download streams a file's bytes from offset on. etag, when set, makes the
+// server send the whole file (status 200) instead of a range if the content
+// changed; the returned bool says whether the body starts at offset.
+func (c *Client) Download(ctx context.Context, fileID string, offset int64, etag string) (body io.ReadCloser, size int64, ranged bool, err error) {
+	hr, err := c.newRequest(ctx, http.MethodGet, "/api/files/"+url.PathEscape(fileID)+"/download", nil, nil)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	if offset > 0 {
+		hr.Header.Set("Range", fmt.Sprintf("bytes=%d-", offset))
+		if etag != "" {
+			hr.Header.Set("If-Range", `"`+etag+`"`)
+		}
+	}
+	resp, err := c.http.Do(hr)
+	if err != nil {
+		return nil, 0, false, &ds.Error{Kind: ds.KindUnavailable, Code: "unreachable", Message: fmt.Sprintf("cannot reach %s: %v", c.base.Host, err), Err: err}
+	}
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return resp.Body, resp.ContentLength, false, nil
+	case http.StatusPartialContent:
+		return resp.Body, resp.ContentLength, true, nil
+	default:
+		defer resp.Body.Close()
+		return nil, 0, false, decodeError(resp)
+	}
+}

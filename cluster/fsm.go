@@ -1,0 +1,153 @@
+package cluster
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/hashicorp/raft"
+)
+
+// snapshotVersion is the version of the snapshot format; Restore refuses a
+// newer one.
+const snapshotVersion = 1
+
+// fsm adapts state to raft.FSM and tells watchers when it changed.
+type fsm struct {
+	mu      sync.RWMutex // guards st, view and changed
+	st      *state
+	view    *View         // cached copy of st's public part; nil when stale
+	changed chan struct{} // closed and replaced after every change
+}
+
+var _ raft.FSM = (*fsm)(nil)
+
+func newFSM() *fsm {
+	return &fsm{st: newState(), changed: make(chan struct{})}
+}
+
+// Apply implements raft.FSM.
+func (f *fsm) Apply(l *raft.Log) any {
+	if l.Type != raft.LogCommand {
+		return nil
+	}
+	var c command
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	defer f.notifyLocked()
+	if err := json.Unmarshal(l.Data, &c); err != nil {
+		f.st.Index = l.Index
+		return failed(ErrInvalid, "undecodable log entry")
+	}
+	r := f.st.apply(l.Index, l.Term, c)
+	r.Index = l.Index
+	return r
+}
+
+func (f *fsm) notifyLocked() {
+	f.view = nil
+	close(f.changed)
+	f.changed = make(chan struct{})
+}
+
+// View returns the current public view and a channel closed at the next
+// change.
+func (f *fsm) View() (*View, <-chan struct{}) {
+	f.mu.RLock()
+	v, ch := f.view, f.changed
+	f.mu.RUnlock()
+	if v != nil {
+		return v, ch
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.view == nil {
+		f.view = f.st.view()
+	}
+	return f.view, f.changed
+}
+
+// secrets returns the CA and the join token records.
+func (f *fsm) secrets() (caCert, caKey []byte, tokens map[string]tokenRecord) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	tokens = make(map[string]tokenRecord, len(f.st.Tokens))
+	for id, t := range f.st.Tokens {
+		tokens[id] = *t
+	}
+	return f.st.CACert, f.st.CAKey, tokens
+}
+
+// snapshotFile is the on-disk snapshot format.
+type snapshotFile struct {
+	Version int    `json:"version"`
+	State   *state `json:"state"`
+}
+
+// Snapshot implements raft.FSM. The state is encoded under the lock (it is
+// small: members, services, locks), and written out by Persist.
+func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	b, err := json.Marshal(snapshotFile{Version: snapshotVersion, State: f.st})
+	if err != nil {
+		return nil, fmt.Errorf("encode snapshot: %w", err)
+	}
+	return &fsmSnapshot{data: b}, nil
+}
+
+// Restore implements raft.FSM.
+func (f *fsm) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	var sf snapshotFile
+	if err := json.NewDecoder(rc).Decode(&sf); err != nil {
+		return fmt.Errorf("decode snapshot: %w", err)
+	}
+	if sf.Version < 1 || sf.Version > snapshotVersion || sf.State == nil {
+		return fmt.Errorf("restore: snapshot version %d not supported", sf.Version)
+	}
+	st := newState()
+	*st = *sf.State
+	for _, m := range []any{&st.Members, &st.Services, &st.Locks, &st.Tokens} {
+		ensureMap(m)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.st = st
+	f.notifyLocked()
+	return nil
+}
+
+func ensureMap(p any) {
+	switch m := p.(type) {
+	case *map[string]*Member:
+		if *m == nil {
+			*m = map[string]*Member{}
+		}
+	case *map[string]*Service:
+		if *m == nil {
+			*m = map[string]*Service{}
+		}
+	case *map[string]*Lock:
+		if *m == nil {
+			*m = map[string]*Lock{}
+		}
+	case *map[string]*tokenRecord:
+		if *m == nil {
+			*m = map[string]*tokenRecord{}
+		}
+	}
+}
+
+type fsmSnapshot struct{ data []byte }
+
+func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
+	if _, err := sink.Write(s.data); err != nil {
+		sink.Cancel()
+		return fmt.Errorf("write snapshot: %w", err)
+	}
+	return sink.Close()
+}
+
+func (s *fsmSnapshot) Release() {}

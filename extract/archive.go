@@ -78,7 +78,17 @@ func (z *zipDoc) walk(name string, fn func(tok xml.Token, depth int) error) erro
 	}
 	defer rc.Close()
 	if err := z.j.walkXML(rc, fn); err != nil {
-		if _, ok := asFailure(err); ok || errors.Is(err, errStop) || z.j.alive() != nil {
+		switch {
+		case z.j.alive() != nil:
+			return z.j.alive()
+		case errors.Is(err, zip.ErrFormat):
+			// archive/zip stops an entry that decompresses past its
+			// declared size: a bomb with a lying header, or damage.
+			return corruptf(z.j.typ, "entry %s: decompressed size does not match its header", name)
+		case errors.Is(err, zip.ErrChecksum):
+			return corruptf(z.j.typ, "entry %s: checksum mismatch", name)
+		}
+		if _, ok := asFailure(err); ok {
 			return err
 		}
 		return corruptf(z.j.typ, "entry %s: %v", name, err)

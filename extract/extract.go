@@ -53,7 +53,8 @@ type Result struct {
 
 // Extractor extracts text within fixed limits. It is safe for concurrent use.
 type Extractor struct {
-	lim Limits
+	lim      Limits
+	afterRun func() // test hook: called when a parser goroutine exits
 }
 
 // New returns an Extractor with the given limits. Fields of l that are zero
@@ -123,6 +124,9 @@ func (x *Extractor) Extract(ctx context.Context, name string, r io.ReaderAt, siz
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		if x.afterRun != nil {
+			defer x.afterRun()
+		}
 		res, err := x.run(ctx, name, r, size, p)
 		p.finish(res, err)
 	}()

@@ -1,0 +1,262 @@
+package index
+
+import (
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/registry"
+	"github.com/blevesearch/segment"
+)
+
+// Names under which the analysis parts are registered with bleve. The
+// analyzers built from them are defined in the index mapping (mapping.go).
+const (
+	codeTokenizerName = "ds_code"
+	pathTokenizerName = "ds_path_tree"
+	subwordFilterName = "ds_subwords"
+)
+
+// Bounds of the analysis of one token.
+const (
+	maxTokenBytes = 256 // a merged token never grows beyond this
+	maxSubwords   = 32  // sub-words emitted for one token
+	maxPathDepth  = 64  // directory levels indexed for path:
+)
+
+func init() {
+	mustRegister(registry.RegisterTokenizer(codeTokenizerName,
+		func(map[string]any, *registry.Cache) (analysis.Tokenizer, error) { return codeTokenizer{}, nil }))
+	mustRegister(registry.RegisterTokenizer(pathTokenizerName,
+		func(map[string]any, *registry.Cache) (analysis.Tokenizer, error) { return pathTokenizer{}, nil }))
+	mustRegister(registry.RegisterTokenFilter(subwordFilterName,
+		func(map[string]any, *registry.Cache) (analysis.TokenFilter, error) { return subwordFilter{}, nil }))
+}
+
+func mustRegister(err error) {
+	if err != nil {
+		panic("index: registering analysis: " + err.Error())
+	}
+}
+
+// codeTokenizer splits text into words the way Unicode word segmentation
+// does (UAX #29), then joins words that touch through a short run of
+// connector characters (. _ - / \ : @), so that sync.Mutex, read_file,
+// foo-bar, a/b/c.go, std::vector and user@example.com stay one token. The
+// sub-word filter then adds their parts. Ideographic characters stay
+// separate tokens.
+type codeTokenizer struct{}
+
+func isConnector(b byte) bool {
+	switch b {
+	case '.', '_', '-', '/', '\\', ':', '@':
+		return true
+	}
+	return false
+}
+
+func (codeTokenizer) Tokenize(input []byte) analysis.TokenStream {
+	var out analysis.TokenStream
+	var cur *analysis.Token // the token being built, nil if none
+	connEnd := -1           // end of a connector run right after cur, -1 if none
+	closeCur := func() {
+		if cur != nil {
+			cur.Term = input[cur.Start:cur.End]
+			cur.Position = len(out) + 1
+			out = append(out, cur)
+			cur = nil
+		}
+		connEnd = -1
+	}
+	seg := segment.NewWordSegmenterDirect(input)
+	off := 0
+	for seg.Segment() {
+		start, end := off, off+len(seg.Bytes())
+		off = end
+		switch seg.Type() {
+		case segment.None:
+			b := seg.Bytes()
+			run := start
+			if connEnd >= 0 {
+				run = connEnd
+			} else if cur != nil {
+				run = cur.End
+			}
+			if cur != nil && run == start && end-cur.End <= 3 && allConnectors(b) {
+				connEnd = end
+				continue
+			}
+			closeCur()
+		case segment.Ideo, segment.Kana:
+			closeCur()
+			cur = &analysis.Token{Start: start, End: end, Type: analysis.Ideographic}
+			closeCur()
+		default:
+			if cur != nil && connEnd == start && end-cur.Start <= maxTokenBytes {
+				cur.End = end
+				cur.Type = analysis.AlphaNumeric
+				connEnd = -1
+				continue
+			}
+			closeCur()
+			typ := analysis.AlphaNumeric
+			if seg.Type() == segment.Number {
+				typ = analysis.Numeric
+			}
+			cur = &analysis.Token{Start: start, End: end, Type: typ}
+		}
+	}
+	closeCur()
+	return out
+}
+
+func allConnectors(b []byte) bool {
+	for _, c := range b {
+		if !isConnector(c) {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+// subwordFilter emits each token whole and, when it has several parts,
+// each part too: sync.Mutex → sync.Mutex, sync, Mutex; parseConfig →
+// parseConfig, parse, Config; HTTPServer → HTTPServer, HTTP, Server;
+// utf8 → utf8, utf, 8. The whole token takes the position of the first
+// part and the parts take consecutive positions, so the phrase "read file"
+// matches read_file and the phrase "sync.Mutex Lock" matches it in text.
+// It must run before lower-casing: case boundaries split the parts.
+type subwordFilter struct{}
+
+func (subwordFilter) Filter(in analysis.TokenStream) analysis.TokenStream {
+	out := make(analysis.TokenStream, 0, len(in)+len(in)/2)
+	pos := 0
+	for _, tok := range in {
+		pos++
+		parts := subwords(tok.Term)
+		if len(parts) == 0 || len(parts) == 1 && parts[0] == [2]int{0, len(tok.Term)} {
+			tok.Position = pos
+			out = append(out, tok)
+			continue
+		}
+		tok.Position = pos
+		out = append(out, tok)
+		for i, p := range parts {
+			out = append(out, &analysis.Token{
+				Term:     append([]byte(nil), tok.Term[p[0]:p[1]]...),
+				Start:    tok.Start + p[0],
+				End:      tok.Start + p[1],
+				Position: pos + i,
+				Type:     tok.Type,
+			})
+		}
+		pos += len(parts) - 1
+	}
+	return out
+}
+
+// runeClass classifies a rune for sub-word splitting.
+type runeClass uint8
+
+const (
+	classOther runeClass = iota // a delimiter
+	classLower
+	classUpper
+	classDigit
+	classLetter // a letter without case, a mark
+	classApos   // an apostrophe: inside a part, never starts one
+)
+
+func classOf(r rune) runeClass {
+	switch {
+	case unicode.IsUpper(r) || unicode.IsTitle(r):
+		return classUpper
+	case unicode.IsLower(r):
+		return classLower
+	case unicode.IsDigit(r):
+		return classDigit
+	case r == '\'' || r == '’':
+		return classApos
+	case unicode.IsLetter(r) || unicode.IsMark(r):
+		return classLetter
+	}
+	return classOther
+}
+
+// subwords returns the byte ranges of the parts of term: runs of letters
+// and digits split at delimiters, at lower-to-upper case changes
+// (parseConfig), before the last capital of a capital run followed by a
+// lower-case letter (HTTPServer), and between letters and digits (utf8).
+func subwords(term []byte) [][2]int {
+	var parts [][2]int
+	start := -1
+	var prev runeClass
+	prevStart := 0 // byte offset of the previous rune
+	for i := 0; i < len(term) && len(parts) < maxSubwords; {
+		r, size := utf8.DecodeRune(term[i:])
+		c := classOf(r)
+		switch {
+		case c == classOther || c == classApos && start < 0:
+			if start >= 0 {
+				parts = append(parts, [2]int{start, i})
+				start = -1
+			}
+		case start < 0:
+			start = i
+		case boundary(prev, c):
+			parts = append(parts, [2]int{start, i})
+			start = i
+		case prev == classUpper && c == classLower && prevStart > start:
+			// HTTPServer: the S starts the next part.
+			parts = append(parts, [2]int{start, prevStart})
+			start = prevStart
+		}
+		prev, prevStart = c, i
+		i += size
+	}
+	if start >= 0 && len(parts) < maxSubwords {
+		parts = append(parts, [2]int{start, len(term)})
+	}
+	return parts
+}
+
+// boundary reports whether a part ends between a rune of class a and one
+// of class b.
+func boundary(a, b runeClass) bool {
+	switch {
+	case a == classApos || b == classApos:
+		return false
+	case a == classLower && b == classUpper:
+		return true
+	}
+	return (a == classDigit) != (b == classDigit)
+}
+
+// pathTokenizer emits every ancestor of a slash-separated path and the
+// path itself: a/b/c.txt → a, a/b, a/b/c.txt. A term query for "a/b" then
+// finds everything under a/b.
+type pathTokenizer struct{}
+
+func (pathTokenizer) Tokenize(input []byte) analysis.TokenStream {
+	for len(input) > 0 && input[0] == '/' {
+		input = input[1:]
+	}
+	for len(input) > 0 && input[len(input)-1] == '/' {
+		input = input[:len(input)-1]
+	}
+	if len(input) == 0 {
+		return nil
+	}
+	var out analysis.TokenStream
+	for i := 0; i <= len(input) && len(out) < maxPathDepth; i++ {
+		if (i == len(input) || input[i] == '/') && i > 0 && input[i-1] != '/' {
+			out = append(out, &analysis.Token{
+				Term: input[:i], Start: 0, End: i, Position: len(out) + 1, Type: analysis.AlphaNumeric,
+			})
+		}
+	}
+	if len(out) == maxPathDepth && len(out[len(out)-1].Term) != len(input) {
+		out[len(out)-1] = &analysis.Token{Term: input, End: len(input), Position: maxPathDepth, Type: analysis.AlphaNumeric}
+	}
+	return out
+}

@@ -1,0 +1,106 @@
+package index
+
+import (
+	"fmt"
+	"time"
+)
+
+// Options configure one partition index.
+type Options struct {
+	// Name identifies the partition in a Searcher; the result names missing
+	// partitions by it. Empty means the base name of the directory, or
+	// "memory" for an in-memory index.
+	Name string
+	// MaxContentBytes caps the extracted text indexed and stored for one
+	// file; longer text is cut at a character boundary.
+	MaxContentBytes int
+}
+
+// DefaultOptions returns the options used when nothing is configured.
+func DefaultOptions() Options {
+	return Options{MaxContentBytes: 8 << 20}
+}
+
+// Validate reports whether the options can be used.
+func (o Options) Validate() error {
+	if o.MaxContentBytes <= 0 || o.MaxContentBytes > 1<<30 {
+		return fmt.Errorf("index: MaxContentBytes %d out of range 1..%d", o.MaxContentBytes, 1<<30)
+	}
+	if len(o.Name) > 200 {
+		return fmt.Errorf("index: Name is %d bytes; the limit is 200", len(o.Name))
+	}
+	return nil
+}
+
+// SearchOptions configure a Searcher.
+type SearchOptions struct {
+	// MaxTermSearchers bounds the term lookups one query may make in one
+	// partition, counting every word a prefix or fuzzy term expands to. A
+	// query over the bound fails with code "query_too_expensive".
+	MaxTermSearchers int
+	// FacetSize is the number of buckets of a term facet (type, ext,
+	// share, node).
+	FacetSize int
+	// DefaultLimit is the page size when a request leaves Limit at 0.
+	DefaultLimit int
+	// Boosts weigh the fields a plain term searches.
+	Boosts Boosts
+	// MinShould says how many of the plain terms of a query a document
+	// must match; see MinShouldMatch.
+	MinShould func(terms int) int
+	// Timeout bounds a search when the caller's context has no earlier
+	// deadline; 0 means no bound of its own.
+	Timeout time.Duration
+}
+
+// Boosts are the weights of the fields searched by a plain term. An exact
+// (unstemmed, whole-token) match adds Exact times the field's weight.
+type Boosts struct {
+	Name, Title, Path, Content, Meta, Exact float64
+}
+
+// DefaultSearchOptions returns the options used when nothing is configured.
+func DefaultSearchOptions() SearchOptions {
+	return SearchOptions{
+		MaxTermSearchers: 4096,
+		FacetSize:        10,
+		DefaultLimit:     20,
+		Boosts:           Boosts{Name: 3, Title: 2, Path: 1.5, Content: 1, Meta: 0.5, Exact: 0.5},
+		MinShould:        MinShouldMatch,
+	}
+}
+
+// Validate reports whether the options can be used.
+func (o SearchOptions) Validate() error {
+	switch {
+	case o.MaxTermSearchers < 1:
+		return fmt.Errorf("index: MaxTermSearchers must be positive")
+	case o.FacetSize < 1 || o.FacetSize > 1000:
+		return fmt.Errorf("index: FacetSize %d out of range 1..1000", o.FacetSize)
+	case o.DefaultLimit < 1:
+		return fmt.Errorf("index: DefaultLimit must be positive")
+	case o.MinShould == nil:
+		return fmt.Errorf("index: MinShould is nil")
+	case o.Timeout < 0:
+		return fmt.Errorf("index: Timeout is negative")
+	}
+	b := o.Boosts
+	for _, w := range []float64{b.Name, b.Title, b.Path, b.Content, b.Meta, b.Exact} {
+		if w < 0 {
+			return fmt.Errorf("index: negative boost in %+v", b)
+		}
+	}
+	return nil
+}
+
+// MinShouldMatch is the default "AND-ish" rule: a document must match
+// every plain term of a query of up to four terms, and all but a quarter
+// (rounded down) of the terms of a longer query, so a long natural-language
+// question still finds documents missing one or two of its words.
+// Results are ranked by BM25 either way.
+func MinShouldMatch(terms int) int {
+	if terms <= 4 {
+		return terms
+	}
+	return terms - terms/4
+}

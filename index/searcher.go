@@ -1,0 +1,214 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/highlight/highlighter/html"
+
+	"github.com/distrisearch/distrisearch"
+	"github.com/distrisearch/distrisearch/index/query"
+)
+
+// Searcher searches a set of partitions as one index. Any bleve.Index can
+// be a partition: a local *Index's Bleve(), or a wrapper around a remote
+// node that implements Name and SearchInContext and forwards
+// search.PreSearchKey (see the package documentation). Partition names
+// must be unique. A Searcher holds no goroutines and is safe for
+// concurrent use; it is cheap, so a gateway builds one per request with
+// the partitions it chose.
+type Searcher struct {
+	opts  SearchOptions
+	parts []bleve.Index
+	b     *builder
+}
+
+// NewSearcher returns a Searcher over parts.
+func NewSearcher(opts SearchOptions, parts ...bleve.Index) (*Searcher, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("index: a searcher needs at least one partition")
+	}
+	seen := make(map[string]bool, len(parts))
+	for _, p := range parts {
+		if p.Name() == "" || seen[p.Name()] {
+			return nil, fmt.Errorf("index: partition name %q is empty or not unique", p.Name())
+		}
+		seen[p.Name()] = true
+	}
+	m, err := NewMapping()
+	if err != nil {
+		return nil, fmt.Errorf("index: mapping: %w", err)
+	}
+	b, err := newBuilder(m, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Searcher{opts: opts, parts: parts, b: b}, nil
+}
+
+// Search runs one page of a search. now resolves relative dates and the
+// modified facet; the deadline comes from ctx (and SearchOptions.Timeout).
+//
+// Partitions that fail are left out and named in Partitions.Missing, and
+// the result is flagged Partial; when none answers, Search fails with
+// KindUnavailable. Bad input fails with KindInvalid and the codes
+// "bad_query", "bad_cursor", "bad_sort", "bad_limit" or
+// "query_too_expensive".
+func (s *Searcher) Search(ctx context.Context, req distrisearch.SearchRequest, now time.Time) (distrisearch.SearchResult, error) {
+	var res distrisearch.SearchResult
+	limit := req.Limit
+	if limit == 0 {
+		limit = s.opts.DefaultLimit
+	}
+	if limit < 1 || limit > distrisearch.MaxLimit {
+		return res, &distrisearch.Error{
+			Kind: distrisearch.KindInvalid, Code: "bad_limit", Op: "index.Search",
+			Message: fmt.Sprintf("limit %d is out of range 1..%d", req.Limit, distrisearch.MaxLimit),
+		}
+	}
+	ord, err := orderFor(req.Sort, req.Desc)
+	if err != nil {
+		return res, err
+	}
+	tree, err := query.Parse(req.Query, now)
+	if err != nil {
+		return res, err
+	}
+	br := bleve.NewSearchRequestOptions(s.b.build(tree), limit+1, 0, false)
+	br.Sort = ord.sorts
+	br.Fields = storedFields
+	if req.Cursor != "" {
+		if br.SearchAfter, err = decodeCursor(req.Cursor, ord, req.Query); err != nil {
+			return res, err
+		}
+	}
+	if req.Highlight {
+		br.Highlight = bleve.NewHighlightWithStyle(html.Name)
+		br.Highlight.Fields = snippetFields
+	}
+	if req.Facets {
+		addFacets(br, s.opts.FacetSize, now)
+	}
+
+	if s.opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.opts.Timeout)
+		defer cancel()
+	}
+	ctx = context.WithValue(ctx, search.MaxTermSearchersKey, s.opts.MaxTermSearchers)
+	sr, failed := s.run(ctx, br)
+	if err := s.check(ctx, sr, failed); err != nil {
+		return res, err
+	}
+
+	res.Total = sr.Total
+	res.Hits = make([]distrisearch.Hit, 0, min(len(sr.Hits), limit))
+	for i, d := range sr.Hits {
+		if i == limit {
+			last := sr.Hits[limit-1]
+			res.NextCursor = encodeCursor(ord, req.Query, ord.after(last.Score, last.ID, last.DecodedSort))
+			break
+		}
+		res.Hits = append(res.Hits, hit(d))
+	}
+	res.Facets = facets(sr.Facets)
+	res.Took = sr.Took
+	res.TookMS = float64(sr.Took.Microseconds()) / 1000
+	res.Partitions = distrisearch.PartitionCount{Total: len(s.parts), Answered: len(s.parts) - len(failed)}
+	for name := range failed {
+		res.Partitions.Missing = append(res.Partitions.Missing, name)
+	}
+	sort.Strings(res.Partitions.Missing)
+	res.Partial = res.Partitions.Answered < res.Partitions.Total
+	return res, nil
+}
+
+// run searches every partition with global BM25 statistics and returns
+// the merged result and the partitions that failed. The statistics are
+// gathered first (bleve's pre-search protocol); a partition that cannot
+// give them is left out rather than failing the whole search.
+func (s *Searcher) run(ctx context.Context, br *bleve.SearchRequest) (*bleve.SearchResult, map[string]error) {
+	failed := map[string]error{}
+	parts := s.parts
+	if len(parts) > 1 {
+		var stats *search.BM25Stats
+		stats, parts = preSearch(ctx, br, parts, failed)
+		if len(parts) == 0 {
+			return nil, failed
+		}
+		br.PreSearchData = map[string]any{search.BM25PreSearchDataKey: stats}
+	}
+	sr, err := bleve.NewIndexAlias(parts...).SearchInContext(ctx, br)
+	if err != nil {
+		for _, p := range parts {
+			failed[p.Name()] = err
+		}
+		return nil, failed
+	}
+	if sr.Status != nil {
+		for name, err := range sr.Status.Errors {
+			failed[name] = err
+		}
+	}
+	return sr, failed
+}
+
+// preSearch collects document counts and field statistics from every
+// partition and sums them. It returns the partitions that answered.
+func preSearch(ctx context.Context, br *bleve.SearchRequest, parts []bleve.Index, failed map[string]error) (*search.BM25Stats, []bleve.Index) {
+	type answer struct {
+		i     int
+		stats *search.BM25Stats
+		err   error
+	}
+	pctx := context.WithValue(ctx, search.PreSearchKey, true)
+	ch := make(chan answer, len(parts))
+	for i, p := range parts {
+		go func() {
+			r, err := p.SearchInContext(pctx, &bleve.SearchRequest{Query: br.Query})
+			a := answer{i: i, err: err}
+			if err == nil {
+				switch {
+				case r.Status != nil && len(r.Status.Errors) > 0:
+					for _, e := range r.Status.Errors {
+						a.err = e
+						break
+					}
+				case r.BM25Stats == nil:
+					a.err = fmt.Errorf("index: partition %s returned no statistics", p.Name())
+				default:
+					a.stats = r.BM25Stats
+				}
+			}
+			ch <- a
+		}()
+	}
+	total := &search.BM25Stats{FieldCardinality: map[string]int{}}
+	ok := make([]bool, len(parts))
+	for range parts {
+		a := <-ch
+		if a.err != nil {
+			failed[parts[a.i].Name()] = a.err
+			continue
+		}
+		ok[a.i] = true
+		total.DocCount += a.stats.DocCount
+		for f, c := range a.stats.FieldCardinality {
+			total.FieldCardinality[f] += c
+		}
+	}
+	var answered []bleve.Index
+	for i, p := range parts {
+		if ok[i] {
+			answered = append(answered, p)
+		}
+	}
+	return total, answered
+}

@@ -85,11 +85,11 @@ func failed(e error, msg string) result {
 // Command payloads.
 
 type initCmd struct {
-	Config    Config      `json:"config"`
-	CACert    []byte      `json:"ca_cert"`
-	CAKey     []byte      `json:"ca_key"`
-	Token     tokenRecord `json:"token"`
-	FirstNode Member      `json:"first_node"`
+	Config    ClusterConfig `json:"config"`
+	CACert    []byte        `json:"ca_cert"`
+	CAKey     []byte        `json:"ca_key"`
+	Token     tokenRecord   `json:"token"`
+	FirstNode Member        `json:"first_node"`
 }
 
 type leaderCmd struct {
@@ -105,10 +105,10 @@ type registerCmd struct {
 }
 
 type statusCmd struct {
-	ID            string    `json:"id"`
-	Status        Status    `json:"status"`
-	Phi           float64   `json:"phi"`
-	LastHeartbeat time.Time `json:"last_heartbeat"`
+	ID            string       `json:"id"`
+	Status        MemberStatus `json:"status"`
+	Phi           float64      `json:"phi"`
+	LastHeartbeat time.Time    `json:"last_heartbeat"`
 }
 
 type voterCmd struct {

@@ -22,7 +22,7 @@ const (
 type state struct {
 	Index    uint64                  `json:"index"`
 	Now      time.Time               `json:"now"` // max leader time seen; lease clock
-	Config   Config                  `json:"config"`
+	Config   ClusterConfig           `json:"config"`
 	Leader   LeaderInfo              `json:"leader"`
 	Members  map[string]*Member      `json:"members"`
 	Services map[string]*Service     `json:"services"`
@@ -177,7 +177,7 @@ func (s *state) applyStatus(p statusCmd) result {
 }
 
 // setStatus changes a member's status and its services' health with it.
-func (s *state) setStatus(m *Member, st Status) {
+func (s *state) setStatus(m *Member, st MemberStatus) {
 	if m.Status != st {
 		m.Status, m.StatusSince = st, s.Now
 	}

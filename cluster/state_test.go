@@ -24,7 +24,7 @@ type applier struct {
 
 func newApplier(t *testing.T) *applier {
 	a := &applier{t: t, s: newState(), now: t0}
-	a.must(opInit, initCmd{Config: Config{ClusterID: "c", Voters: 3}, FirstNode: Member{ID: "n1"}}, 0)
+	a.must(opInit, initCmd{Config: ClusterConfig{ClusterID: "c", Voters: 3}, FirstNode: Member{ID: "n1"}}, 0)
 	r := a.do(opLeader, leaderCmd{ID: "n1", Term: 1}, 0)
 	a.fence = r.Token
 	return a

@@ -26,15 +26,15 @@ func (r Role) Valid() bool {
 	return false
 }
 
-// Status is a member's liveness as agreed through Raft.
-type Status string
+// MemberStatus is a member's liveness as agreed through Raft.
+type MemberStatus string
 
 // Statuses.
 const (
-	StatusAlive   Status = "ALIVE"
-	StatusSuspect Status = "SUSPECT"
-	StatusDead    Status = "DEAD"
-	StatusLeft    Status = "LEFT"
+	StatusAlive   MemberStatus = "ALIVE"
+	StatusSuspect MemberStatus = "SUSPECT"
+	StatusDead    MemberStatus = "DEAD"
+	StatusLeft    MemberStatus = "LEFT"
 )
 
 // Health is a registered service's state.
@@ -49,18 +49,18 @@ const (
 
 // Member is one node of the cluster as the metadata knows it.
 type Member struct {
-	ID            string    `json:"id"`
-	RaftAddr      string    `json:"raft_addr"`
-	InternalAddr  string    `json:"internal_addr"`
-	HTTPAddr      string    `json:"http_addr,omitempty"`
-	Role          Role      `json:"role"`
-	Status        Status    `json:"status"`
-	Voter         bool      `json:"voter"`
-	Standby       bool      `json:"standby,omitempty"` // a Raft non-voter kept as a warm standby
-	LastHeartbeat time.Time `json:"last_heartbeat"`
-	Phi           float64   `json:"phi"`
-	StatusSince   time.Time `json:"status_since"`
-	JoinedAt      time.Time `json:"joined_at"`
+	ID            string       `json:"id"`
+	RaftAddr      string       `json:"raft_addr"`
+	InternalAddr  string       `json:"internal_addr"`
+	HTTPAddr      string       `json:"http_addr,omitempty"`
+	Role          Role         `json:"role"`
+	Status        MemberStatus `json:"status"`
+	Voter         bool         `json:"voter"`
+	Standby       bool         `json:"standby,omitempty"` // a Raft non-voter kept as a warm standby
+	LastHeartbeat time.Time    `json:"last_heartbeat"`
+	Phi           float64      `json:"phi"`
+	StatusSince   time.Time    `json:"status_since"`
+	JoinedAt      time.Time    `json:"joined_at"`
 }
 
 // Service is an entry of the service registry; ID is "type:node:port".
@@ -86,8 +86,8 @@ const (
 	ConsistencyEventual = "EVENTUAL"
 )
 
-// Config is the cluster-wide configuration fixed at init.
-type Config struct {
+// ClusterConfig is the cluster-wide configuration fixed at init.
+type ClusterConfig struct {
 	ClusterID          string    `json:"cluster_id"`
 	PartitionCount     int       `json:"partition_count"`
 	ReplicationFactor  int       `json:"replication_factor"`
@@ -122,13 +122,13 @@ type LeaderInfo struct {
 // index. Slices are sorted by id or name. Secrets (the CA key, join token
 // hashes) are never part of a View.
 type View struct {
-	Index    uint64     `json:"index"`
-	Config   Config     `json:"config"`
-	Leader   LeaderInfo `json:"leader"`
-	Members  []Member   `json:"members"`
-	Services []Service  `json:"services"`
-	Locks    []Lock     `json:"locks"`
-	Time     time.Time  `json:"time"` // the latest leader time the metadata has seen
+	Index    uint64        `json:"index"`
+	Config   ClusterConfig `json:"config"`
+	Leader   LeaderInfo    `json:"leader"`
+	Members  []Member      `json:"members"`
+	Services []Service     `json:"services"`
+	Locks    []Lock        `json:"locks"`
+	Time     time.Time     `json:"time"` // the latest leader time the metadata has seen
 }
 
 // Member returns the member with id.

@@ -269,6 +269,13 @@ func retryableStatus(code int) bool {
 	return code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout
 }
 
+// NotSent reports whether a Do error means the request certainly never
+// reached the peer: the connection could not be opened, or the peer's
+// circuit breaker is open. Such a request may be sent elsewhere safely.
+func NotSent(err error) bool {
+	return isDialError(err) || errors.Is(err, ErrBreakerOpen)
+}
+
 // isDialError reports whether err happened while opening the TCP
 // connection, before any byte of the request was sent.
 func isDialError(err error) bool {

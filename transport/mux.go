@@ -16,6 +16,8 @@ type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 // Mux accepts connections on one listener, completes the TLS handshake and
 // hands each connection to the listener of its negotiated ALPN protocol.
 // Connections without ALPN go to ProtoHTTP; unknown protocols are closed.
+// ProtoJoin connections are delivered as plain net.Conns (net/http would
+// close a *tls.Conn with an ALPN protocol it does not know).
 type Mux struct {
 	ln               net.Listener
 	conf             *tls.Config
@@ -95,8 +97,14 @@ func (m *Mux) route(ctx context.Context, c net.Conn) {
 		tc.Close()
 		return
 	}
+	var conn net.Conn = tc
+	if proto == ProtoJoin {
+		// net/http closes a *tls.Conn whose ALPN protocol it does not know;
+		// the join endpoint needs no TLS state, so hide it.
+		conn = opaqueConn{tc}
+	}
 	select {
-	case l.ch <- tc:
+	case l.ch <- conn:
 	case <-l.done:
 		tc.Close()
 	case <-ctx.Done():
@@ -117,6 +125,9 @@ func (m *Mux) Close() error {
 	}
 	return m.ln.Close()
 }
+
+// opaqueConn hides that a connection is TLS (see route).
+type opaqueConn struct{ net.Conn }
 
 type chanListener struct {
 	addr net.Addr

@@ -1,0 +1,146 @@
+package cluster
+
+import (
+	"context"
+	"slices"
+)
+
+// View returns the freshest metadata this node has: its Raft copy, or the
+// copy it follows from the coordinators when that is newer. It is not
+// linearizable; see ConsistentView.
+func (n *Node) View() *View {
+	v, _, _ := n.viewWait()
+	return v
+}
+
+// viewWait returns the view and two channels, one of which is closed at the
+// next change.
+func (n *Node) viewWait() (*View, <-chan struct{}, <-chan struct{}) {
+	fv, c1 := n.fsm.View()
+	mv, c2 := n.mirror.get()
+	if mv != nil && mv.Index > fv.Index {
+		return mv, c1, c2
+	}
+	return fv, c1, c2
+}
+
+// ConsistentView returns the metadata as the leader holds it after
+// confirming its leadership with a quorum: every write acknowledged before
+// the call is in it.
+func (n *Node) ConsistentView(ctx context.Context) (*View, error) {
+	var v *View
+	err := n.leaderCall(ctx, func() error {
+		var e error
+		v, e = n.consistentLocal()
+		return e
+	}, "GET", pathState+"?consistent=1", nil, &v, true)
+	return v, err
+}
+
+func (n *Node) consistentLocal() (*View, error) {
+	if !n.IsLeader() {
+		return nil, ErrNotLeader
+	}
+	if err := n.raft.VerifyLeader().Error(); err != nil {
+		return nil, ErrNotLeader
+	}
+	v, _ := n.fsm.View()
+	return v, nil
+}
+
+// Watch delivers the current view, then each newer one, until ctx ends.
+// Slow receivers get only the latest view (intermediate ones are skipped).
+func (n *Node) Watch(ctx context.Context) <-chan *View {
+	out := make(chan *View, 1)
+	go func() {
+		defer close(out)
+		var last uint64
+		first := true
+		for {
+			v, c1, c2 := n.viewWait()
+			if first || v.Index > last {
+				first, last = false, v.Index
+				select {
+				case <-out: // drop the undelivered older view
+				default:
+				}
+				out <- v
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-c1:
+			case <-c2:
+			}
+		}
+	}()
+	return out
+}
+
+// runEvents turns view changes into events for Deps.OnEvent and keeps the
+// remembered voter addresses current.
+func (n *Node) runEvents(ctx context.Context) {
+	prev := n.View()
+	for {
+		v, c1, c2 := n.viewWait()
+		if v.Index > prev.Index && prev.Index == 0 {
+			prev = v // the first metadata this node sees is its baseline, not news
+		}
+		if v.Index > prev.Index {
+			for _, ev := range diffViews(prev, v) {
+				n.log.Info("cluster event", "type", ev.Type, "member", ev.NodeID, "index", ev.Index)
+				if n.deps.OnEvent != nil {
+					n.deps.OnEvent(ev)
+				}
+			}
+			var voters []string
+			for _, m := range v.Members {
+				if m.Voter && m.Status != StatusLeft {
+					voters = append(voters, m.InternalAddr)
+				}
+			}
+			slices.Sort(voters)
+			n.peers.replace(voters)
+			prev = v
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-c1:
+		case <-c2:
+		}
+	}
+}
+
+// WaitReady waits until this node is registered with the cluster and knows
+// a leader.
+func (n *Node) WaitReady(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-n.registered:
+	}
+	for {
+		v, c1, c2 := n.viewWait()
+		if v.Leader.ID != "" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c1:
+		case <-c2:
+		}
+	}
+}
+
+func (n *Node) markRegistered() { n.regOnce.Do(func() { close(n.registered) }) }
+
+func (n *Node) isRegistered() bool {
+	select {
+	case <-n.registered:
+		return true
+	default:
+		return false
+	}
+}

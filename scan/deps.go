@@ -6,25 +6,15 @@ import (
 	"time"
 
 	"github.com/distrisearch/distrisearch"
+	"github.com/distrisearch/distrisearch/extract"
 )
 
 // Extractor turns a file's bytes into text and metadata. It must be safe
-// for concurrent use and bound its own work; package extract implements it
-// through a one-line adapter converting extract.Result to ExtractResult.
+// for concurrent use and bound its own work (size, time); *extract.Extractor
+// implements it. An error marks the file "failed" with the error's message
+// as the reason; a Result with Extractor == "" marks it "metadata" only.
 type Extractor interface {
-	Extract(ctx context.Context, name string, r io.ReaderAt, size int64) (ExtractResult, error)
-}
-
-// ExtractResult is what an Extractor found. Its fields are those of
-// extract.Result, in the same order, so one converts to the other.
-type ExtractResult struct {
-	Text      string
-	Title     string
-	Meta      map[string]string
-	MIME      string
-	Type      string
-	Extractor string // "" = no text extractor for this format: metadata only
-	Truncated bool
+	Extract(ctx context.Context, name string, r io.ReaderAt, size int64) (extract.Result, error)
 }
 
 // Catalog is what the node remembers of previous scans.

@@ -12,14 +12,15 @@ import (
 	"time"
 
 	"github.com/distrisearch/distrisearch"
+	"github.com/distrisearch/distrisearch/extract"
 )
 
 const testNode = "node-1"
 
 // funcExtractor is an Extractor made of a function.
-type funcExtractor func(ctx context.Context, name string, r io.ReaderAt, size int64) (ExtractResult, error)
+type funcExtractor func(ctx context.Context, name string, r io.ReaderAt, size int64) (extract.Result, error)
 
-func (f funcExtractor) Extract(ctx context.Context, name string, r io.ReaderAt, size int64) (ExtractResult, error) {
+func (f funcExtractor) Extract(ctx context.Context, name string, r io.ReaderAt, size int64) (extract.Result, error) {
 	return f(ctx, name, r, size)
 }
 
@@ -30,7 +31,7 @@ type textExtractor struct {
 	hook  func(name string)
 }
 
-func (x *textExtractor) Extract(_ context.Context, name string, r io.ReaderAt, size int64) (ExtractResult, error) {
+func (x *textExtractor) Extract(_ context.Context, name string, r io.ReaderAt, size int64) (extract.Result, error) {
 	x.mu.Lock()
 	if x.calls == nil {
 		x.calls = map[string]int{}
@@ -43,9 +44,9 @@ func (x *textExtractor) Extract(_ context.Context, name string, r io.ReaderAt, s
 	}
 	b, err := io.ReadAll(io.NewSectionReader(r, 0, size))
 	if err != nil {
-		return ExtractResult{}, err
+		return extract.Result{}, err
 	}
-	return ExtractResult{Text: string(b), Type: "text", MIME: "text/plain", Extractor: "text",
+	return extract.Result{Text: string(b), Type: "text", MIME: "text/plain", Extractor: "text",
 		Title: strings.SplitN(string(b), "\n", 2)[0]}, nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/distrisearch/distrisearch"
+	"github.com/distrisearch/distrisearch/extract"
 )
 
 // job is the reading of one regular file that may have changed.
@@ -101,7 +102,7 @@ func (sh *shareScanner) runJob(ctx context.Context, j job) {
 		})
 		return
 	}
-	res, xerr := sh.extract(ctx, j.rel, f, size)
+	res, xerr := sh.runExtractor(ctx, j.rel, f, size)
 	if ctx.Err() != nil {
 		return // cancelled, not failed: the next run does it again
 	}
@@ -120,8 +121,8 @@ func (sh *shareScanner) runJob(ctx context.Context, j job) {
 	}
 }
 
-// extract runs the Extractor, turning a panic into an error.
-func (sh *shareScanner) extract(ctx context.Context, rel string, r io.ReaderAt, size int64) (res ExtractResult, err error) {
+// runExtractor runs the Extractor, turning a panic into an error.
+func (sh *shareScanner) runExtractor(ctx context.Context, rel string, r io.ReaderAt, size int64) (res extract.Result, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("extractor panicked: %v", v)
@@ -131,7 +132,7 @@ func (sh *shareScanner) extract(ctx context.Context, rel string, r io.ReaderAt, 
 }
 
 // record builds the record of a new version.
-func (sh *shareScanner) record(rel string, st State, mtime time.Time, res ExtractResult, xerr error) distrisearch.Record {
+func (sh *shareScanner) record(rel string, st State, mtime time.Time, res extract.Result, xerr error) distrisearch.Record {
 	node, name := sh.sc.cfg.NodeID, path.Base(rel)
 	x := distrisearch.Extraction{State: distrisearch.ExtractOK, Truncated: res.Truncated, Extractor: res.Extractor}
 	switch {

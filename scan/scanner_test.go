@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/distrisearch/distrisearch"
+	"github.com/distrisearch/distrisearch/extract"
 	"github.com/fsnotify/fsnotify"
 	"go.uber.org/goleak"
 )
@@ -419,16 +420,16 @@ func TestExtractionStates(t *testing.T) {
 	for _, f := range []string{"ok.txt", "bad.pdf", "boom.doc", "blob.bin"} {
 		write(t, dir, f, f)
 	}
-	x := funcExtractor(func(_ context.Context, name string, _ io.ReaderAt, _ int64) (ExtractResult, error) {
+	x := funcExtractor(func(_ context.Context, name string, _ io.ReaderAt, _ int64) (extract.Result, error) {
 		switch name {
 		case "ok.txt":
-			return ExtractResult{Text: "ok", Type: "text", MIME: "text/plain", Extractor: "text", Truncated: true}, nil
+			return extract.Result{Text: "ok", Type: "text", MIME: "text/plain", Extractor: "text", Truncated: true}, nil
 		case "bad.pdf":
-			return ExtractResult{Type: "pdf", MIME: "application/pdf", Text: "partial"}, errors.New("corrupt pdf: no xref")
+			return extract.Result{Type: "pdf", MIME: "application/pdf", Text: "partial"}, errors.New("corrupt pdf: no xref")
 		case "boom.doc":
 			panic("parser bug")
 		}
-		return ExtractResult{}, nil
+		return extract.Result{}, nil
 	})
 	m := newMemStore()
 	s := start(t, testConfig(dir), x, m)
@@ -527,9 +528,9 @@ func TestCancelDuringWalkDeletesNothing(t *testing.T) {
 	// not finished may count as gone.
 	write(t, dir, "d/f", "changed")
 	ctx, cancel := context.WithCancel(context.Background())
-	x := funcExtractor(func(context.Context, string, io.ReaderAt, int64) (ExtractResult, error) {
+	x := funcExtractor(func(context.Context, string, io.ReaderAt, int64) (extract.Result, error) {
 		cancel()
-		return ExtractResult{}, nil
+		return extract.Result{}, nil
 	})
 	s, err := New(testConfig(dir), x, m, m)
 	if err != nil {

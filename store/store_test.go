@@ -156,7 +156,12 @@ func TestTouch(t *testing.T) {
 }
 
 func TestForEachAndStates(t *testing.T) {
-	s := open(t, filepath.Join(t.TempDir(), "s.db"))
+	// NoSync: this test commits 700 small transactions; durability is not its subject.
+	s, err := Open(filepath.Join(t.TempDir(), "s.db"), Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
 	var recs []distrisearch.Record
 	for i := range 700 { // more than two iteration chunks
 		share := []string{"docs", "code"}[i%2]
@@ -183,7 +188,7 @@ func TestForEachAndStates(t *testing.T) {
 		t.Fatalf("ForEach counts all=%d docs=%d code=%d", a, d, c)
 	}
 	// The callback may write: delete every record while iterating.
-	err := s.ForEach("", func(r distrisearch.Record) error {
+	err = s.ForEach("", func(r distrisearch.Record) error {
 		_, err := s.Delete(r.Key())
 		return err
 	})

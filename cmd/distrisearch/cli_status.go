@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/distrisearch/distrisearch/api"
+	"github.com/distrisearch/distrisearch/client"
+	"github.com/distrisearch/distrisearch/scan"
+)
+
+func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("status", stderr)
+	server := fs.String("server", defaultServer(), "node API address (env DISTRISEARCH_SERVER)")
+	asJSON := fs.Bool("json", false, "print the raw JSON")
+	watch := fs.Bool("w", false, "keep watching until the scan is idle")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	c, err := client.New(*server, nil)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	for {
+		st, err := c.Status(ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(st)
+		}
+		busy := printStatus(stdout, st)
+		if !*watch || !busy {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// printStatus renders the status and reports whether a scan is running.
+func printStatus(w io.Writer, st api.NodeStatus) (busy bool) {
+	fmt.Fprintf(w, "node %s  version %s  up since %s  files %d  ready %v\n",
+		st.NodeID, st.Version, st.StartedAt.Format(time.RFC3339), st.Files, st.Ready)
+	var p scan.Progress
+	if b, err := json.Marshal(st.Scan); err == nil {
+		_ = json.Unmarshal(b, &p)
+	}
+	for _, sh := range p.Shares {
+		c := sh.Walk
+		done := c.Indexed + c.Unchanged + c.Skipped + c.Failed
+		if sh.Phase == scan.PhaseWalking || sh.Phase == scan.PhaseStarting {
+			busy = true
+		}
+		fmt.Fprintf(w, "  share %-12s %-8s %s %d/%d files  indexed %d  unchanged %d  skipped %d  failed %d  %s\n",
+			sh.Name, sh.Phase, bar(done, c.Seen, 20), done, c.Seen, c.Indexed, c.Unchanged, c.Skipped, c.Failed, humanBytes(c.BytesSeen))
+		if e := sh.Events; e.Seen > 0 {
+			fmt.Fprintf(w, "  %-18s live changes: %d files (%d indexed, %d deleted)\n", "", e.Seen, e.Indexed, e.Deleted)
+		}
+		for _, e := range sh.Errors[max(0, len(sh.Errors)-3):] {
+			fmt.Fprintf(w, "      %s %s: %s\n", e.Time.Format("15:04:05"), e.Path, e.Error)
+		}
+	}
+	return busy
+}

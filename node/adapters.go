@@ -1,0 +1,214 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path"
+	"strings"
+
+	ds "github.com/distrisearch/distrisearch"
+	"github.com/distrisearch/distrisearch/api"
+	"github.com/distrisearch/distrisearch/index"
+	"github.com/distrisearch/distrisearch/scan"
+	"github.com/distrisearch/distrisearch/store"
+)
+
+// catalog lets the scanner read scan states from the store.
+type catalog struct{ s *store.Store }
+
+var _ scan.Catalog = catalog{}
+
+func (c catalog) State(key string) (scan.State, bool, error) {
+	st, ok, err := c.s.State(key)
+	return scan.State(st), ok, err
+}
+
+func (c catalog) States(prefix string, fn func(string, scan.State) error) error {
+	return c.s.States(prefix, func(k string, st store.ScanState) error { return fn(k, scan.State(st)) })
+}
+
+// sink applies scanned changes: first to the store (the durable source of
+// truth), then to the index. A crash between the two is mended at the next
+// start by reconcileIndex.
+type sink struct {
+	store *store.Store
+	index *index.Index
+	log   *slog.Logger
+}
+
+var _ scan.Sink = (*sink)(nil)
+
+func (k *sink) Apply(ctx context.Context, b scan.Batch) error {
+	var stale []string // file ids of replaced or deleted versions
+	for _, r := range b.Puts {
+		old, err := k.store.ByKey(r.Key())
+		switch {
+		case err == nil && old.FileID != r.FileID:
+			stale = append(stale, old.FileID)
+		case err != nil && ds.KindOf(err) != ds.KindNotFound:
+			return err
+		}
+	}
+	if len(b.Puts) > 0 {
+		if err := k.store.Put(b.Puts...); err != nil {
+			return err
+		}
+	}
+	puts := b.Puts
+	for _, t := range b.Touches {
+		rec, err := k.store.Touch(t.Key, t.Size, t.ModTime)
+		if err != nil {
+			if ds.KindOf(err) == ds.KindNotFound {
+				continue
+			}
+			return err
+		}
+		if rec.Content, err = k.store.Content(rec.FileID); err != nil {
+			return err
+		}
+		puts = append(puts, rec)
+	}
+	if len(b.Deletes) > 0 {
+		gone, err := k.store.Delete(b.Deletes...)
+		if err != nil {
+			return err
+		}
+		for _, r := range gone {
+			stale = append(stale, r.FileID)
+		}
+	}
+	if len(puts) == 0 && len(stale) == 0 {
+		return nil
+	}
+	return k.index.Apply(puts, stale)
+}
+
+// reconcileIndex makes the index agree with the store after a crash between
+// a store write and its index write: records missing from the index are
+// indexed again. Index entries without a record are removed at search time
+// by the Files adapter refusing them, and by the next change of the file.
+func (n *Node) reconcileIndex() error {
+	var missing []ds.Record
+	flush := func() error {
+		if len(missing) == 0 {
+			return nil
+		}
+		err := n.index.Apply(missing, nil)
+		missing = missing[:0]
+		return err
+	}
+	count := 0
+	err := n.store.ForEach("", func(r ds.Record) error {
+		ok, err := n.index.Get(r.FileID)
+		if err != nil || ok {
+			return err
+		}
+		if r.Content, err = n.store.Content(r.FileID); err != nil {
+			return err
+		}
+		missing = append(missing, r)
+		count++
+		if len(missing) >= 256 {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if count > 0 {
+		n.log.Warn("re-indexed records missing from the index", "count", count)
+	}
+	return flush()
+}
+
+// searcher serves api.Searcher from the local partitions.
+type searcher struct{ n *Node }
+
+func (s searcher) Search(ctx context.Context, req ds.SearchRequest) (ds.SearchResult, error) {
+	return s.n.searcher.Search(ctx, req, s.n.cfg.Now())
+}
+
+// files serves api.Files from the store and the shared folders.
+type files struct{ n *Node }
+
+func (f files) Record(_ context.Context, id string) (ds.Record, error) {
+	return f.n.store.ByFileID(id)
+}
+
+func (f files) Content(_ context.Context, id string) (string, error) {
+	return f.n.store.Content(id)
+}
+
+// Open opens the shared file behind rec through an os.Root on its share, so
+// no path can leave the share, and checks that it is still the version that
+// was indexed (same size and modification time).
+func (f files) Open(_ context.Context, rec ds.Record) (api.Blob, error) {
+	sh, ok := f.n.shares[rec.Share]
+	if !ok {
+		return nil, ds.Errorf(ds.KindNotFound, "share_not_found", "the share %q is not served by this node", rec.Share)
+	}
+	p := path.Clean(rec.Path)
+	if p == "." || strings.HasPrefix(p, "../") || p == ".." || path.IsAbs(p) {
+		return nil, ds.Errorf(ds.KindInvalid, "bad_path", "the record's path is not inside its share")
+	}
+	root, err := os.OpenRoot(sh.Root)
+	if err != nil {
+		return nil, ds.Errorf(ds.KindUnavailable, "share_unavailable", "the share %q cannot be opened right now", rec.Share)
+	}
+	defer root.Close()
+	file, err := root.Open(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			_ = f.n.scanner.Rescan(rec.Share)
+			return nil, ds.Errorf(ds.KindNotFound, "file_gone", "the file was deleted after it was indexed")
+		}
+		return nil, &ds.Error{Kind: ds.KindUnavailable, Code: "file_unreadable", Message: "the file cannot be read right now", Err: err}
+	}
+	fi, err := file.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != rec.Size || !fi.ModTime().Equal(rec.ModTime) {
+		file.Close()
+		_ = f.n.scanner.Rescan(rec.Share)
+		return nil, ds.Errorf(ds.KindConflict, "file_changed", "the file changed since it was indexed; search again for the new version")
+	}
+	return file, nil
+}
+
+// cluster serves api.Cluster for a single node.
+type cluster struct{ n *Node }
+
+func (c cluster) Nodes(context.Context) ([]api.NodeInfo, error) {
+	n := c.n
+	count, _ := n.store.Count()
+	shares := make([]string, 0, len(n.cfg.Shares))
+	for _, s := range n.cfg.Shares {
+		shares = append(shares, s.Name)
+	}
+	return []api.NodeInfo{{
+		ID: n.id, HTTPAddr: n.listener.Addr().String(), Role: strings.ToUpper(n.cfg.Role), Status: "ALIVE",
+		Self: true, Version: n.cfg.Version, StartedAt: n.startedAt, Shares: shares, Files: uint64(count),
+		Leader: true, Voter: true,
+	}}, nil
+}
+
+// status serves api.Status.
+type status struct{ n *Node }
+
+func (s status) Status(context.Context) (api.NodeStatus, error) {
+	n := s.n
+	count, err := n.store.Count()
+	if err != nil {
+		return api.NodeStatus{}, err
+	}
+	ready := false
+	select {
+	case <-n.scanner.Ready():
+		ready = true
+	default:
+	}
+	return api.NodeStatus{NodeID: n.id, Version: n.cfg.Version, StartedAt: n.startedAt, Files: uint64(count),
+		Scan: n.scanner.Progress(), Ready: ready}, nil
+}

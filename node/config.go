@@ -1,0 +1,104 @@
+package node
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// ShareConfig names a folder the node shares.
+type ShareConfig struct {
+	Name string `yaml:"name"`
+	Path string `yaml:"path"`
+}
+
+// Config configures a node. Fill it from DefaultConfig, flags and an
+// optional YAML file, then Validate.
+type Config struct {
+	DataDir      string        `yaml:"data_dir"`
+	HTTPAddr     string        `yaml:"http_addr"` // host:port; port 0 picks a free port
+	Shares       []ShareConfig `yaml:"shares"`
+	ScanInterval time.Duration `yaml:"scan_interval"` // full reconciliation walk; real-time events in between
+	Role         string        `yaml:"role"`
+
+	Logger  *slog.Logger     `yaml:"-"`
+	Now     func() time.Time `yaml:"-"`
+	Version string           `yaml:"-"`
+}
+
+// DefaultConfig returns the defaults: data in ./data, API on 127.0.0.1:8080,
+// a reconciliation walk every 5 minutes.
+func DefaultConfig() Config {
+	return Config{
+		DataDir:      "data",
+		HTTPAddr:     "127.0.0.1:8080",
+		ScanInterval: 5 * time.Minute,
+		Role:         "hybrid",
+		Version:      "dev",
+	}
+}
+
+var shareNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+// Validate reports the first problem with the configuration in words a
+// person can act on.
+func (c *Config) Validate() error {
+	if c.DataDir == "" {
+		return fmt.Errorf("the data directory is required (--data DIR)")
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		return fmt.Errorf("http address %q must be host:port: %w", c.HTTPAddr, err)
+	}
+	if c.ScanInterval < time.Second {
+		return fmt.Errorf("scan interval %s is too short (at least 1s)", c.ScanInterval)
+	}
+	switch c.Role {
+	case "hybrid", "worker", "gateway":
+	default:
+		return fmt.Errorf("role %q must be hybrid, worker or gateway", c.Role)
+	}
+	seen := map[string]bool{}
+	for i, s := range c.Shares {
+		if !shareNameRE.MatchString(s.Name) {
+			return fmt.Errorf("share name %q must be 1-64 characters of a-z, 0-9, _ and -, starting with a letter or digit", s.Name)
+		}
+		if seen[s.Name] {
+			return fmt.Errorf("share %q is configured twice", s.Name)
+		}
+		seen[s.Name] = true
+		abs, err := filepath.Abs(s.Path)
+		if err != nil {
+			return fmt.Errorf("share %q: %w", s.Name, err)
+		}
+		fi, err := os.Stat(abs)
+		if err != nil {
+			return fmt.Errorf("share %q: folder %s: %w", s.Name, abs, err)
+		}
+		if !fi.IsDir() {
+			return fmt.Errorf("share %q: %s is not a folder", s.Name, abs)
+		}
+		c.Shares[i].Path = abs
+	}
+	return nil
+}
+
+// LoadFile merges a YAML configuration file into c. Unknown keys are errors.
+func (c *Config) LoadFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	defer f.Close()
+	dec := yaml.NewDecoder(f)
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,207 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/distrisearch/distrisearch/api"
+	"github.com/distrisearch/distrisearch/extract"
+	"github.com/distrisearch/distrisearch/index"
+	"github.com/distrisearch/distrisearch/scan"
+	"github.com/distrisearch/distrisearch/store"
+)
+
+// Node is one running DistriSearch node.
+type Node struct {
+	cfg Config
+	log *slog.Logger
+
+	id        string
+	startedAt time.Time
+	store     *store.Store
+	index     *index.Index
+	searcher  *index.Searcher
+	scanner   *scan.Scanner
+	shares    map[string]scan.Share
+	registry  *prometheus.Registry
+
+	listener net.Listener
+	http     *http.Server
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	// runErr holds the first error of a background loop (guarded by mu).
+	mu     sync.Mutex
+	runErr error
+}
+
+// New checks cfg and returns a Node that has not started.
+func New(cfg Config) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Node{cfg: cfg, log: cfg.Logger.With("component", "node")}, nil
+}
+
+// Start opens the node's storage, binds its API listener and starts the
+// scanner. It returns once the API answers; the first scan runs on in the
+// background (Ready tells when it is done). On error, Close cleans up.
+func (n *Node) Start(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			_ = n.Close()
+		}
+	}()
+	if err := os.MkdirAll(n.cfg.DataDir, 0o750); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	if n.id, err = loadOrCreateNodeID(n.cfg.DataDir); err != nil {
+		return fmt.Errorf("node id: %w", err)
+	}
+	n.startedAt = n.cfg.Now()
+	n.log = n.log.With("node", n.id)
+
+	if n.store, err = store.Open(filepath.Join(n.cfg.DataDir, "records.db"), store.Options{}); err != nil {
+		return fmt.Errorf("record store: %w", err)
+	}
+	if n.index, err = index.Open(filepath.Join(n.cfg.DataDir, "index", "local"), index.DefaultOptions()); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	if n.searcher, err = index.NewSearcher(index.DefaultSearchOptions(), n.index.Bleve()); err != nil {
+		return fmt.Errorf("searcher: %w", err)
+	}
+	if err := n.reconcileIndex(); err != nil {
+		return fmt.Errorf("reconcile index with store: %w", err)
+	}
+
+	scfg := scan.DefaultConfig()
+	scfg.NodeID = n.id
+	scfg.Interval = n.cfg.ScanInterval
+	scfg.Logger = n.cfg.Logger.With("component", "scan", "node", n.id)
+	scfg.Now = n.cfg.Now
+	n.shares = map[string]scan.Share{}
+	for _, s := range n.cfg.Shares {
+		sh := scan.Share{Name: s.Name, Root: s.Path}
+		scfg.Shares = append(scfg.Shares, sh)
+		n.shares[s.Name] = sh
+	}
+	x := extract.New(extract.DefaultLimits())
+	if n.scanner, err = scan.New(scfg, x, catalog{n.store}, &sink{store: n.store, index: n.index, log: n.log}); err != nil {
+		return fmt.Errorf("scanner: %w", err)
+	}
+
+	n.registry = prometheus.NewRegistry()
+	n.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	srv, err := api.New(api.Config{
+		Searcher: searcher{n}, Files: files{n}, Cluster: cluster{n}, Status: status{n},
+		Logger: n.cfg.Logger, Registry: n.registry, Now: n.cfg.Now,
+	})
+	if err != nil {
+		return err
+	}
+	if n.listener, err = net.Listen("tcp", n.cfg.HTTPAddr); err != nil {
+		return fmt.Errorf("listen on %s: %w", n.cfg.HTTPAddr, err)
+	}
+	n.http = &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(n.cfg.Logger.Handler(), slog.LevelWarn),
+	}
+
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	n.cancel = cancel
+	n.wg.Add(2)
+	go func() {
+		defer n.wg.Done()
+		if err := n.http.Serve(n.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.fail(fmt.Errorf("http server: %w", err))
+		}
+	}()
+	go func() {
+		defer n.wg.Done()
+		if err := n.scanner.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+			n.fail(fmt.Errorf("scanner: %w", err))
+		}
+	}()
+	n.log.Info("node started", "http", n.URL(), "shares", len(n.cfg.Shares), "data", n.cfg.DataDir)
+	return nil
+}
+
+func (n *Node) fail(err error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.runErr == nil {
+		n.runErr = err
+	}
+	n.log.Error("background loop failed", "err", err)
+}
+
+// Err returns the first error of a background loop, if any.
+func (n *Node) Err() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.runErr
+}
+
+// ID returns the node id (valid after Start).
+func (n *Node) ID() string { return n.id }
+
+// URL returns the base URL of the node's API (valid after Start).
+func (n *Node) URL() string {
+	if n.listener == nil {
+		return ""
+	}
+	return "http://" + n.listener.Addr().String()
+}
+
+// Ready is closed when the first scan of every share has finished.
+func (n *Node) Ready() <-chan struct{} { return n.scanner.Ready() }
+
+// Close stops the API and the scanner and closes storage. It is safe after a
+// partial Start and more than once.
+func (n *Node) Close() error {
+	var errs []error
+	if n.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := n.http.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+			_ = n.http.Close()
+		}
+		cancel()
+		n.http = nil
+	} else if n.listener != nil {
+		_ = n.listener.Close()
+	}
+	if n.cancel != nil {
+		n.cancel()
+	}
+	n.wg.Wait()
+	if n.index != nil {
+		errs = append(errs, n.index.Close())
+		n.index = nil
+	}
+	if n.store != nil {
+		errs = append(errs, n.store.Close())
+		n.store = nil
+	}
+	return errors.Join(errs...)
+}

@@ -74,3 +74,27 @@ func report(b *testing.B, p Progress) {
 	b.ReportMetric(float64(p.Shares[0].WatchedDirs), "dirs")
 	b.ReportMetric(float64(p.Events.Seen), "event-files")
 }
+
+// BenchmarkScanGorootExtract is the initial scan of the Go source tree with
+// the real extractor: walking, hashing and text extraction, no indexing.
+func BenchmarkScanGorootExtract(b *testing.B) {
+	cfg := testConfig(filepath.Join(runtime.GOROOT(), "src"))
+	cfg.NoWatch = true
+	x := extract.New(extract.DefaultLimits())
+	var p Progress
+	for b.Loop() {
+		m := newMemStore()
+		s, err := New(cfg, x, m, m)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { s.Run(ctx); close(done) }()
+		<-s.Ready()
+		p = s.Progress()
+		cancel()
+		<-done
+	}
+	report(b, p)
+}

@@ -155,12 +155,16 @@ func (b *builder) and(a *query.And) bq.Query {
 	if len(must) == 0 && len(not) == 0 && len(filters) == 0 {
 		return nil
 	}
-	if len(must) == 1 && len(not) == 0 && len(filters) == 0 {
+	near := b.proximity(a)
+	if len(must) == 1 && len(not) == 0 && len(filters) == 0 && near == nil {
 		return must[0]
 	}
 	bo := bq.NewBooleanQuery(nil, nil, nil)
 	if len(must) > 0 {
 		bo.AddMust(must...)
+	}
+	if near != nil {
+		bo.AddShould(near)
 	}
 	if len(not) > 0 {
 		bo.AddMustNot(not...)
@@ -171,6 +175,43 @@ func (b *builder) and(a *query.And) bq.Query {
 		bo.AddFilter(bq.NewConjunctionQuery(filters))
 	}
 	return bo
+}
+
+// maxProximityTerms bounds the plain terms a proximity boost spans.
+const maxProximityTerms = 8
+
+// proximity returns an optional clause that rewards documents where the
+// plain terms of a query appear next to each other, in order: the query
+// read file ranks "read the file" and read_file above a document that
+// mentions read and file apart. nil when it does not apply.
+func (b *builder) proximity(a *query.And) bq.Query {
+	if b.boosts.Phrase <= 0 {
+		return nil
+	}
+	var words []string
+	for _, c := range a.Clauses {
+		t, ok := c.Node.(*query.Term)
+		if !ok || c.Occur == query.Excluded || t.Field != "" || t.Prefix || t.Fuzzy > 0 {
+			continue
+		}
+		words = append(words, t.Text)
+	}
+	if len(words) < 2 || len(words) > maxProximityTerms {
+		return nil
+	}
+	positions := analyze(b.text, strings.Join(words, " "))
+	if len(positions) < 2 {
+		return nil
+	}
+	var qs []bq.Query
+	for _, f := range b.scope("") {
+		if f.phrases {
+			q := bq.NewMultiPhraseQuery(positions, f.main)
+			q.SetBoost(f.weight * b.boosts.Phrase)
+			qs = append(qs, q)
+		}
+	}
+	return disjunction(qs, 1)
 }
 
 func isFilter(n query.Node) bool {

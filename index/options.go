@@ -54,9 +54,11 @@ type SearchOptions struct {
 }
 
 // Boosts are the weights of the fields searched by a plain term. An exact
-// (unstemmed, whole-token) match adds Exact times the field's weight.
+// (unstemmed, whole-token) match adds Exact times the field's weight, and
+// the plain terms of a query found next to each other, in order, add
+// Phrase times the field's weight.
 type Boosts struct {
-	Name, Title, Path, Content, Meta, Exact float64
+	Name, Title, Path, Content, Meta, Exact, Phrase float64
 }
 
 // DefaultSearchOptions returns the options used when nothing is configured.
@@ -65,7 +67,7 @@ func DefaultSearchOptions() SearchOptions {
 		MaxTermSearchers: 4096,
 		FacetSize:        10,
 		DefaultLimit:     20,
-		Boosts:           Boosts{Name: 3, Title: 2, Path: 1.5, Content: 1, Meta: 0.5, Exact: 0.5},
+		Boosts:           Boosts{Name: 2, Title: 0.5, Path: 1, Content: 1, Meta: 0.5, Exact: 0.25, Phrase: 1},
 		MinShould:        MinShouldMatch,
 	}
 }
@@ -85,7 +87,7 @@ func (o SearchOptions) Validate() error {
 		return fmt.Errorf("index: Timeout is negative")
 	}
 	b := o.Boosts
-	for _, w := range []float64{b.Name, b.Title, b.Path, b.Content, b.Meta, b.Exact} {
+	for _, w := range []float64{b.Name, b.Title, b.Path, b.Content, b.Meta, b.Exact, b.Phrase} {
 		if w < 0 {
 			return fmt.Errorf("index: negative boost in %+v", b)
 		}
@@ -93,14 +95,17 @@ func (o SearchOptions) Validate() error {
 	return nil
 }
 
-// MinShouldMatch is the default "AND-ish" rule: a document must match
-// every plain term of a query of up to four terms, and all but a quarter
-// (rounded down) of the terms of a longer query, so a long natural-language
-// question still finds documents missing one or two of its words.
-// Results are ranked by BM25 either way.
+// MinShouldMatch is the default "AND-ish" rule. A query of up to three
+// plain terms is a set of keywords: a document must match all of them, as
+// in a web search engine. A longer query reads like a question, whose
+// relevant documents often use other words for some of its terms: any two
+// must match. Results are ranked by BM25 either way, so documents that
+// match more terms come first. (On Cranfield, requiring a quarter of a
+// long query's terms cost 0.01 nDCG@10 and 0.03 MAP; three quarters made
+// the search useless.)
 func MinShouldMatch(terms int) int {
-	if terms <= 4 {
+	if terms <= 3 {
 		return terms
 	}
-	return terms - terms/4
+	return 2
 }

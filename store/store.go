@@ -8,6 +8,7 @@ import (
 
 	"github.com/distrisearch/distrisearch"
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // DefaultPartition is the partition a Store uses when Options.Partition is empty.
@@ -59,7 +60,7 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.OpenTimeout, NoSync: opts.NoSync})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, &distrisearch.Error{Kind: distrisearch.KindUnavailable, Code: "store_locked",
 				Message: "the data directory is in use by another process", Op: "store.Open", Err: err}
 		}

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"maps"
 	"slices"
@@ -127,10 +128,13 @@ func (sh *shareScanner) processPending(ctx context.Context) {
 		case kindUnknown:
 			sh.log.Debug("cannot examine changed path", "path", it.rel)
 		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			return
+		case errors.Is(err, fs.ErrNotExist):
+			// Gone again since it was classified; its removal is an event of its own.
+		default:
 			sh.problem(it.rel, err)
 		}
 	}

@@ -15,12 +15,24 @@ import (
 var ErrUnsupported = errors.New("unsupported file")
 
 // extractPDF extracts the text of a PDF page by page. ledongthuc/pdf parses
-// the file structure and the fonts; the content streams are read by our own
-// bounded interpreter (pdfcontent.go), so that every decompressed byte is
-// counted and words are separated by their positions. The library panics on
-// some corrupt files: a panic on one page skips that page, a panic
-// elsewhere fails the file.
+// the file structure and the fonts, after pdfPreflight has refused the
+// values that would crash it (pdfcheck.go); the content streams are read by
+// our own bounded interpreter (pdfcontent.go), so that every decompressed
+// byte is counted and words are separated by their positions. The library
+// panics on some corrupt files: a panic on one page skips that page, a
+// panic elsewhere fails the file. The whole file is held in memory (at most
+// MaxInputBytes).
 func extractPDF(j *job, r io.ReaderAt, size int64, res *Result) error {
+	data, err := readAt(j, r, size)
+	if err != nil {
+		return err
+	}
+	if err := pdfPreflight(j, data); err != nil {
+		return err
+	}
+	// The library reads the copy in memory, through the guard that fails
+	// its reads once the call is over.
+	r = guardedReaderAt{ctx: j.ctx, r: bytes.NewReader(data)}
 	pr, err := pdf.NewReader(pdf20(r), size)
 	if err != nil {
 		if j.alive() != nil {

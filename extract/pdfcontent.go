@@ -456,8 +456,12 @@ func loadPDFFont(v pdf.Value) (f *pdfFont) {
 	if v.Kind() != pdf.Dict {
 		return f
 	}
-	font := pdf.Font{V: v}
-	f.enc = font.Encoder()
+	// The library would read the ToUnicode map; if it is too big or
+	// declares absurd counts, the codes are read as Latin-1.
+	if pdfSafeCMap(v.Key("ToUnicode")) {
+		font := pdf.Font{V: v}
+		f.enc = font.Encoder()
+	}
 	switch v.Key("Subtype").Name() {
 	case "Type0":
 		f.twoByte = true
@@ -501,6 +505,51 @@ func loadPDFFont(v pdf.Value) (f *pdfFont) {
 		}
 	}
 	return f
+}
+
+// pdfMaxCMap bounds a ToUnicode map the library may parse: its decompressed
+// size and the count of each of its range blocks (the format allows 100).
+const (
+	pdfMaxCMap      = 4 << 20
+	pdfMaxCMapBlock = 10000
+)
+
+// pdfSafeCMap reports whether a font's ToUnicode map (if any) is safe for
+// the library, which allocates what the map's counts say.
+func pdfSafeCMap(tu pdf.Value) bool {
+	if tu.Kind() != pdf.Stream {
+		return true
+	}
+	rd := io.LimitReader(tu.Reader(), pdfMaxCMap+1)
+	cr := &countReader{r: rd}
+	lex := &pdfLex{r: bufio.NewReader(cr)}
+	prev := pdfOperand{}
+	for {
+		t, err := lex.next()
+		if err != nil || cr.n > pdfMaxCMap {
+			return false
+		}
+		switch {
+		case t.kind == tokEOF:
+			return true
+		case t.kind == tokOp && strings.HasPrefix(t.str, "begin") && t.str != "begincmap":
+			if prev.kind == tokNum && (prev.num < 0 || prev.num > pdfMaxCMapBlock) {
+				return false
+			}
+		}
+		prev = t
+	}
+}
+
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // pdfInterp runs the content streams of one page.

@@ -1,0 +1,455 @@
+package extract
+
+import (
+	"bufio"
+	"bytes"
+	"compress/zlib"
+	"io"
+	"regexp"
+	"strconv"
+)
+
+// ledongthuc/pdf trusts the numbers in a file: an xref /Size, a subsection
+// count, a /W width or a predictor's /Columns becomes an allocation, and an
+// object stream listed as inside another object stream recurses without
+// end. Those end the process (out of memory, stack overflow), which no
+// recover can catch. pdfPreflight looks for such values in the raw bytes,
+// wherever they are (also inside other objects' stream data, since the
+// library jumps to offsets rather than reading in order), before the
+// library sees the file.
+
+var (
+	pdfObjRe  = regexp.MustCompile(`(\d+)\s+(\d+)\s+obj\b`)
+	pdfXrefRe = regexp.MustCompile(`(?:^|[^a-zA-Z])xref\s`)
+)
+
+// pdfMaxObjects bounds object numbers: a file cannot hold more objects than
+// a few per byte of its own size.
+func pdfMaxObjects(size int) int64 {
+	return min(int64(size)/4+4096, 4<<20)
+}
+
+// pdfObj is a parsed PDF object: a number, name, string, array, dictionary
+// or reference.
+type pdfObj struct {
+	kind byte // tokNum, tokName, tokStr, tokArrOpen, tokDictOpen, or tokOp for a reference
+	num  float64
+	str  string
+	arr  []pdfObj
+	dict map[string]pdfObj
+}
+
+func (o pdfObj) isInt() bool { return o.kind == tokNum && o.num == float64(int64(o.num)) }
+
+type pdfParser struct {
+	j    *job
+	lex  *pdfLex
+	back []pdfOperand
+	toks int
+}
+
+// next returns the next token; at the end of the data it returns io.EOF.
+func (p *pdfParser) next() (pdfOperand, error) {
+	if n := len(p.back); n > 0 {
+		t := p.back[n-1]
+		p.back = p.back[:n-1]
+		return t, nil
+	}
+	if p.toks++; p.toks%4096 == 0 {
+		if err := p.j.alive(); err != nil {
+			return pdfOperand{}, err
+		}
+	}
+	t, err := p.lex.next()
+	if err == nil && t.kind == tokEOF {
+		err = io.EOF
+	}
+	return t, err
+}
+
+func (p *pdfParser) unread(t pdfOperand) { p.back = append(p.back, t) }
+
+// object parses one object, at most maxDepth deep and 1<<16 tokens long.
+func (p *pdfParser) object(depth, maxDepth int) (pdfObj, error) {
+	if depth > maxDepth {
+		return pdfObj{}, limitf("too deeply nested: pdf objects deeper than %d levels", maxDepth)
+	}
+	if p.toks > 1<<16 {
+		return pdfObj{}, io.EOF
+	}
+	t, err := p.next()
+	if err != nil {
+		return pdfObj{}, err
+	}
+	switch t.kind {
+	case tokNum:
+		// "N G R" is a reference.
+		t2, err2 := p.next()
+		if err2 == nil && t2.kind == tokNum {
+			t3, err3 := p.next()
+			if err3 == nil && t3.kind == tokOp && t3.str == "R" {
+				return pdfObj{kind: tokOp, num: t.num}, nil
+			}
+			if err3 == nil {
+				p.unread(t3)
+			}
+		}
+		if err2 == nil {
+			p.unread(t2)
+		}
+		return pdfObj{kind: tokNum, num: t.num}, nil
+	case tokName, tokStr:
+		return pdfObj{kind: t.kind, str: t.str}, nil
+	case tokArrOpen:
+		o := pdfObj{kind: tokArrOpen}
+		for {
+			t, err := p.next()
+			if err != nil || t.kind == tokArrClose {
+				return o, err
+			}
+			p.unread(t)
+			e, err := p.object(depth+1, maxDepth)
+			if err != nil {
+				return o, err
+			}
+			if len(o.arr) < 1024 {
+				o.arr = append(o.arr, e)
+			}
+		}
+	case tokDictOpen:
+		o := pdfObj{kind: tokDictOpen, dict: map[string]pdfObj{}}
+		for {
+			t, err := p.next()
+			if err != nil || t.kind == tokDictClose {
+				return o, err
+			}
+			if t.kind != tokName {
+				continue
+			}
+			v, err := p.object(depth+1, maxDepth)
+			if err != nil {
+				return o, err
+			}
+			if len(o.dict) < 256 {
+				o.dict[t.str] = v
+			}
+		}
+	}
+	return pdfObj{kind: t.kind, str: t.str}, nil
+}
+
+// pdfPreflight refuses files whose structure would make the library
+// allocate without bound or recurse without end. See the comment above.
+func pdfPreflight(j *job, data []byte) error {
+	maxObj := pdfMaxObjects(len(data))
+	bad := func(what string) error { return corruptf("pdf", "%s", what) }
+	parserAt := func(off int) (*pdfParser, *bytes.Reader) {
+		br := bytes.NewReader(data[off:])
+		return &pdfParser{j: j, lex: &pdfLex{r: bufio.NewReaderSize(br, 64)}}, br
+	}
+
+	// Cross-reference tables: "start count" subsection headers, then the
+	// trailer's /Size.
+	for _, m := range pdfXrefRe.FindAllIndex(data, -1) {
+		if err := j.alive(); err != nil {
+			return err
+		}
+		p, _ := parserAt(m[1])
+		for {
+			t, err := p.next()
+			if err != nil || t.kind != tokNum {
+				if err == nil && t.kind == tokOp && t.str == "trailer" {
+					if d, _ := p.object(0, j.lim.MaxDepth); d.dict != nil {
+						if s, ok := d.dict["Size"]; ok && s.isInt() && (s.num < 0 || int64(s.num) > maxObj) {
+							return bad("xref size " + strconv.FormatInt(int64(s.num), 10) + " out of range")
+						}
+					}
+				}
+				break
+			}
+			n, err := p.next()
+			if err != nil || n.kind != tokNum {
+				break
+			}
+			if t.num < 0 || n.num < 0 || int64(t.num)+int64(n.num) > maxObj {
+				return bad("xref subsection out of range")
+			}
+			for range int(n.num) * 3 {
+				if _, err = p.next(); err != nil {
+					break
+				}
+			}
+			if err != nil {
+				break
+			}
+		}
+	}
+
+	// Objects: xref streams, object streams, predictor parameters, and
+	// integer objects that other objects refer to.
+	ints := map[int64]float64{}
+	var refs []pdfObj          // references whose integer value must be checked
+	inStream := map[int64]bool{} // objects that xref streams place inside object streams
+	var containers []int64       // object streams that hold them
+	for _, m := range pdfObjRe.FindAllSubmatchIndex(data, -1) {
+		if err := j.alive(); err != nil {
+			return err
+		}
+		num, _ := strconv.ParseInt(string(data[m[2]:m[3]]), 10, 64)
+		p, br := parserAt(m[1])
+		o, err := p.object(0, j.lim.MaxDepth)
+		if _, isLimit := asFailure(err); isLimit || j.alive() != nil {
+			return err
+		}
+		if o.isInt() {
+			ints[num] = o.num
+		}
+		if o.dict == nil {
+			continue
+		}
+		var check func(d map[string]pdfObj, depth int)
+		check = func(d map[string]pdfObj, depth int) {
+			for k, v := range d {
+				if k == "Columns" {
+					refs = append(refs, v)
+				}
+				if v.dict != nil && depth < 4 {
+					check(v.dict, depth+1)
+				}
+				for _, e := range v.arr {
+					if e.dict != nil && depth < 4 {
+						check(e.dict, depth+1)
+					}
+				}
+			}
+		}
+		check(o.dict, 0)
+		typ := o.dict["Type"].str
+		if typ == "ObjStm" {
+			refs = append(refs, o.dict["N"])
+		}
+		if typ != "XRef" && typ != "ObjStm" {
+			continue
+		}
+		if typ == "XRef" {
+			if err := pdfCheckXRefDict(o.dict, maxObj); err != nil {
+				return err
+			}
+		}
+		// The stream data follows "stream" and an end of line.
+		t, err := p.next()
+		if err != nil || t.kind != tokOp || t.str != "stream" {
+			continue
+		}
+		start := len(data) - br.Len() - p.lex.r.Buffered()
+		raw := pdfStreamData(data, start, o.dict["Length"])
+		dec, err := pdfDecode(j, raw, o.dict, typ)
+		if err != nil {
+			return err
+		}
+		if typ == "XRef" && dec != nil {
+			for x, s := range pdfXRefStreamEntries(o.dict, dec, maxObj) {
+				inStream[x] = true
+				containers = append(containers, s)
+			}
+		}
+	}
+	for _, r := range refs {
+		v := r.num
+		if r.kind == tokOp {
+			v = ints[int64(r.num)]
+		}
+		if r.kind != 0 && (v < 0 || int64(v) > maxObj) {
+			return bad("count or width out of range")
+		}
+	}
+	for _, s := range containers {
+		if inStream[s] {
+			return bad("object stream stored inside an object stream")
+		}
+	}
+	return nil
+}
+
+// pdfCheckXRefDict checks the numbers of an xref stream dictionary.
+func pdfCheckXRefDict(d map[string]pdfObj, maxObj int64) error {
+	bad := func(what string) error { return corruptf("pdf", "xref stream %s out of range", what) }
+	if s := d["Size"]; s.kind != tokNum || s.num < 0 || int64(s.num) > maxObj {
+		return bad("size")
+	}
+	w := d["W"]
+	if len(w.arr) < 3 {
+		return bad("widths")
+	}
+	for _, e := range w.arr {
+		if !e.isInt() || e.num < 0 || e.num > 8 {
+			return bad("widths")
+		}
+	}
+	idx := d["Index"].arr
+	for i := 0; i+1 < len(idx); i += 2 {
+		if idx[i].num < 0 || idx[i+1].num < 0 || int64(idx[i].num)+int64(idx[i+1].num) > maxObj {
+			return bad("index")
+		}
+	}
+	return nil
+}
+
+// pdfStreamData returns the raw bytes of a stream starting at start (just
+// after the "stream" keyword): Length bytes when it is a direct number,
+// else up to "endstream".
+func pdfStreamData(data []byte, start int, length pdfObj) []byte {
+	if start < len(data) && data[start] == '\r' {
+		start++
+	}
+	if start < len(data) && data[start] == '\n' {
+		start++
+	}
+	if start > len(data) {
+		return nil
+	}
+	if length.isInt() && length.num >= 0 && start+int(length.num) <= len(data) {
+		return data[start : start+int(length.num)]
+	}
+	if end := bytes.Index(data[start:], []byte("endstream")); end >= 0 {
+		return data[start : start+end]
+	}
+	return data[start:]
+}
+
+// pdfDecode inflates the data of an xref or object stream within the
+// job's byte budget. Other filters are left to the library (it refuses
+// them); nil means not decoded.
+func pdfDecode(j *job, raw []byte, d map[string]pdfObj, typ string) ([]byte, error) {
+	f := d["Filter"]
+	if f.kind == tokArrOpen && len(f.arr) == 1 {
+		f = f.arr[0]
+	}
+	if f.kind == 0 {
+		return raw, nil
+	}
+	if f.str != "FlateDecode" {
+		return nil, nil
+	}
+	zr, err := zlib.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, nil
+	}
+	if typ != "XRef" {
+		// Object streams are only measured: the library reads them.
+		_, err = io.Copy(io.Discard, j.counted(zr, "pdf object stream"))
+		if _, isLimit := asFailure(err); isLimit {
+			return nil, err
+		}
+		return nil, j.alive()
+	}
+	var out bytes.Buffer
+	_, err = io.Copy(&out, j.counted(zr, "pdf xref stream"))
+	if _, isLimit := asFailure(err); isLimit {
+		return nil, err
+	}
+	if err := j.alive(); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// pdfXRefStreamEntries decodes an xref stream (PNG Up predictor or none)
+// and returns its type-2 entries: object number to containing stream.
+func pdfXRefStreamEntries(d map[string]pdfObj, data []byte, maxObj int64) map[int64]int64 {
+	var w []int
+	wsum := 0
+	for _, e := range d["W"].arr {
+		w = append(w, int(e.num))
+		wsum += int(e.num)
+	}
+	if len(w) < 3 || wsum == 0 {
+		return nil
+	}
+	if parms := d["DecodeParms"]; parms.dict != nil {
+		if pred := parms.dict["Predictor"]; pred.isInt() && pred.num >= 10 {
+			data = pngUnpredict(data, wsum)
+		}
+	}
+	index := []int64{0, int64(d["Size"].num)}
+	if arr := d["Index"].arr; len(arr) >= 2 {
+		index = index[:0]
+		for _, e := range arr {
+			index = append(index, int64(e.num))
+		}
+	}
+	field := func(b []byte) int64 {
+		var x int64
+		for _, c := range b {
+			x = x<<8 | int64(c)
+		}
+		return x
+	}
+	out := map[int64]int64{}
+	for i := 0; i+1 < len(index) && len(data) >= wsum; i += 2 {
+		for k := int64(0); k < index[i+1] && len(data) >= wsum; k++ {
+			typ := int64(1)
+			if w[0] > 0 {
+				typ = field(data[:w[0]])
+			}
+			if typ == 2 {
+				out[index[i]+k] = field(data[w[0] : w[0]+w[1]])
+			}
+			data = data[wsum:]
+		}
+	}
+	return out
+}
+
+// pngUnpredict undoes PNG row prediction (all filter types) for rows of
+// cols bytes.
+func pngUnpredict(data []byte, cols int) []byte {
+	var out []byte
+	prev := make([]byte, cols)
+	for len(data) >= cols+1 {
+		ft, row := data[0], data[1:cols+1]
+		cur := make([]byte, cols)
+		for i := range row {
+			var left, upLeft byte
+			if i > 0 {
+				left, upLeft = cur[i-1], prev[i-1]
+			}
+			up := prev[i]
+			switch ft {
+			case 1:
+				cur[i] = row[i] + left
+			case 2:
+				cur[i] = row[i] + up
+			case 3:
+				cur[i] = row[i] + byte((int(left)+int(up))/2)
+			case 4:
+				cur[i] = row[i] + paeth(left, up, upLeft)
+			default:
+				cur[i] = row[i]
+			}
+		}
+		out = append(out, cur...)
+		prev = cur
+		data = data[cols+1:]
+	}
+	return out
+}
+
+func paeth(a, b, c byte) byte {
+	p := int(a) + int(b) - int(c)
+	pa, pb, pc := abs(p-int(a)), abs(p-int(b)), abs(p-int(c))
+	switch {
+	case pa <= pb && pa <= pc:
+		return a
+	case pb <= pc:
+		return b
+	}
+	return c
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

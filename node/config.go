@@ -6,10 +6,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/distrisearch/distrisearch/scan"
 )
 
 // ShareConfig names a folder the node shares.
@@ -44,8 +45,6 @@ func DefaultConfig() Config {
 	}
 }
 
-var shareNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
-
 // Validate reports the first problem with the configuration in words a
 // person can act on.
 func (c *Config) Validate() error {
@@ -65,24 +64,17 @@ func (c *Config) Validate() error {
 	}
 	seen := map[string]bool{}
 	for i, s := range c.Shares {
-		if !shareNameRE.MatchString(s.Name) {
-			return fmt.Errorf("share name %q must be 1-64 characters of a-z, 0-9, _ and -, starting with a letter or digit", s.Name)
+		abs, err := filepath.Abs(s.Path)
+		if err != nil {
+			return fmt.Errorf("share %q: %w", s.Name, err)
+		}
+		if err := (scan.Share{Name: s.Name, Root: abs}).Validate(); err != nil {
+			return err
 		}
 		if seen[s.Name] {
 			return fmt.Errorf("share %q is configured twice", s.Name)
 		}
 		seen[s.Name] = true
-		abs, err := filepath.Abs(s.Path)
-		if err != nil {
-			return fmt.Errorf("share %q: %w", s.Name, err)
-		}
-		fi, err := os.Stat(abs)
-		if err != nil {
-			return fmt.Errorf("share %q: folder %s: %w", s.Name, abs, err)
-		}
-		if !fi.IsDir() {
-			return fmt.Errorf("share %q: %s is not a folder", s.Name, abs)
-		}
 		c.Shares[i].Path = abs
 	}
 	return nil

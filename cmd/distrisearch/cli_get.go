@@ -23,17 +23,14 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintln(stderr, "usage: distrisearch get [flags] FILE_ID\n\nAn interrupted download resumes from PATH.part when run again.")
 		fs.PrintDefaults()
 	}
-	// Accept flags after the id as well: get ID -o PATH.
-	var id string
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		id, args = args[0], args[1:]
-	}
-	if err := parseFlags(fs, args); err != nil {
+	rest, err := parseInterleaved(fs, args)
+	if err != nil {
 		return err
 	}
-	if id == "" && fs.NArg() > 0 {
-		id = fs.Arg(0)
+	if len(rest) != 1 {
+		return usageError{"exactly one FILE_ID (64 hex digits, from 'distrisearch search') is required"}
 	}
+	id := rest[0]
 	if !ds.IsFileID(id) {
 		return usageError{"a FILE_ID (64 hex digits, from 'distrisearch search') is required"}
 	}

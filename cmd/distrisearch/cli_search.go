@@ -26,10 +26,11 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stderr, "usage: distrisearch search [flags] QUERY\n\nQuery language: docs/query-language.md (terms, \"phrases\", prefix*, fuzzy~1, +must -not, type:pdf ext:go size:>1MB modified:>=2025-01-01 path:reports/ share:docs)")
 		fs.PrintDefaults()
 	}
-	if err := parseFlags(fs, args); err != nil {
+	words, err := parseInterleaved(fs, args)
+	if err != nil {
 		return err
 	}
-	query := strings.Join(fs.Args(), " ")
+	query := strings.Join(words, " ")
 	if strings.TrimSpace(query) == "" {
 		return usageError{"a query is required, e.g. distrisearch search 'quarterly report'"}
 	}

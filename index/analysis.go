@@ -19,7 +19,7 @@ const (
 
 // Bounds of the analysis of one token.
 const (
-	maxTokenBytes = 256 // a merged token never grows beyond this
+	maxTokenBytes = 256 // longer tokens are found by their parts only
 	maxSubwords   = 32  // sub-words emitted for one token
 	maxPathDepth  = 64  // directory levels indexed for path:
 )
@@ -139,8 +139,10 @@ func (subwordFilter) Filter(in analysis.TokenStream) analysis.TokenStream {
 			out = append(out, tok)
 			continue
 		}
-		tok.Position = pos
-		out = append(out, tok)
+		if len(tok.Term) <= maxTokenBytes { // a long blob is found by its parts only
+			tok.Position = pos
+			out = append(out, tok)
+		}
 		for i, p := range parts {
 			out = append(out, &analysis.Token{
 				Term:     append([]byte(nil), tok.Term[p[0]:p[1]]...),

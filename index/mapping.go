@@ -4,6 +4,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/analysis/token/length"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
 	"github.com/blevesearch/bleve/v2/analysis/token/porter"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/single"
@@ -28,6 +29,8 @@ const (
 	ExactAnalyzer = "ds_exact"
 	pathAnalyzer  = "ds_path"
 	sortAnalyzer  = "ds_sort"
+
+	lengthFilterName = "ds_max_length" // drops tokens over maxTokenBytes characters
 )
 
 // Index field names.
@@ -66,18 +69,23 @@ func NewMapping() (*mapping.IndexMappingImpl, error) {
 	m.StoreDynamic = false
 	m.DocValuesDynamic = false
 	m.DefaultAnalyzer = TextAnalyzer
+	if err := m.AddCustomTokenFilter(lengthFilterName, map[string]any{
+		"type": length.Name, "max": float64(maxTokenBytes),
+	}); err != nil {
+		return nil, err
+	}
 	analyzers := map[string]map[string]any{
 		TextAnalyzer: {
 			"type":      custom.Name,
 			"tokenizer": codeTokenizerName,
 			"token_filters": []any{
-				subwordFilterName, en.PossessiveName, lowercase.Name, en.StopName, porter.Name,
+				subwordFilterName, en.PossessiveName, lowercase.Name, en.StopName, porter.Name, lengthFilterName,
 			},
 		},
 		ExactAnalyzer: {
 			"type":          custom.Name,
 			"tokenizer":     codeTokenizerName,
-			"token_filters": []any{en.PossessiveName, lowercase.Name, en.StopName},
+			"token_filters": []any{en.PossessiveName, lowercase.Name, en.StopName, lengthFilterName},
 		},
 		pathAnalyzer: {
 			"type":      custom.Name,

@@ -1,14 +1,18 @@
 package api
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/distrisearch/distrisearch/clock"
+	"github.com/distrisearch/distrisearch/events"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -285,7 +289,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	}
 	srv := newTestServer(t, nil, nil)
 	served := map[string]bool{}
-	for _, p := range []string{"/api/health", "/api/status", "/api/search", "/api/files/{file_id}", "/api/files/{file_id}/content", "/api/files/{file_id}/download", "/api/nodes", "/api/openapi.json"} {
+	for _, p := range []string{"/api/health", "/api/status", "/api/search", "/api/files/{file_id}", "/api/files/{file_id}/content", "/api/files/{file_id}/download", "/api/nodes", "/api/events", "/api/openapi.json"} {
 		served[p] = true
 	}
 	for p := range doc.Paths {
@@ -315,5 +319,65 @@ func TestMetricsCountRequests(t *testing.T) {
 	rec := do(t, srv, "GET", "/metrics", nil, nil)
 	if !strings.Contains(rec.Body.String(), `distrisearch_http_requests_total{code="200",route="/api/search"} 1`) {
 		t.Fatalf("metrics missing request count:\n%s", rec.Body.String())
+	}
+}
+
+func TestEventStreamReplaysFiltersAndFollows(t *testing.T) {
+	bus, err := events.NewBus(events.DefaultConfig("n1", clock.NewLamport(0), time.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bus.Close()
+	srv, err := New(Config{Searcher: fakeSearcher{}, Files: fakeFiles{}, Cluster: fakeCluster{}, Status: fakeStatus{}, Events: bus})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+
+	first, _ := bus.Publish(events.Event{Type: events.TypeNodeJoined, Node: "n2"})
+	_, _ = bus.Publish(events.Event{Type: events.TypeFileIndexed})
+	_, _ = bus.Publish(events.Event{Type: events.TypeLeaderElected, Node: "n1"})
+
+	req, _ := http.NewRequest("GET", ts.URL+"/api/events?types=node_joined,leader_elected,node_dead", nil)
+	req.Header.Set("Last-Event-ID", strconv.FormatUint(first.Lamport-1, 10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("content type %q", ct)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	next := func() (id, typ string) {
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case strings.HasPrefix(line, "id: "):
+				id = strings.TrimPrefix(line, "id: ")
+			case strings.HasPrefix(line, "event: "):
+				typ = strings.TrimPrefix(line, "event: ")
+			case line == "" && typ != "":
+				return id, typ
+			}
+		}
+		t.Fatalf("stream ended: %v", sc.Err())
+		return
+	}
+	if _, typ := next(); typ != "node_joined" {
+		t.Fatalf("first replayed %q", typ)
+	}
+	if _, typ := next(); typ != "leader_elected" {
+		t.Fatalf("second replayed %q (file_indexed must be filtered out)", typ)
+	}
+	live, _ := bus.Publish(events.Event{Type: events.TypeNodeDead, Node: "n3"})
+	if id, typ := next(); typ != "node_dead" || id != strconv.FormatUint(live.Lamport, 10) {
+		t.Fatalf("live event %s %s", id, typ)
+	}
+
+	rec := do(t, srv, "GET", "/api/events?types=Bad!", nil, nil)
+	if rec.Code != 400 {
+		t.Fatalf("bad type: %d", rec.Code)
 	}
 }

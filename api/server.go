@@ -24,6 +24,7 @@ type Config struct {
 	Files    Files
 	Cluster  Cluster
 	Status   Status
+	Events   EventSource // optional: GET /api/events answers 503 without it
 
 	Logger   *slog.Logger
 	Registry *prometheus.Registry // metrics are registered here and served at /metrics; nil = none
@@ -102,6 +103,7 @@ func (s *Server) routes() {
 	s.route("/api/files/{file_id}/content", get(s.handleContent))
 	s.route("/api/files/{file_id}/download", get(s.handleDownload))
 	s.route("/api/nodes", get(s.handleNodes))
+	s.route("/api/events", get(s.handleEvents))
 	s.route("/api/openapi.json", get(s.handleOpenAPI))
 	for pattern, h := range s.cfg.Extra {
 		s.mux.Handle(pattern, s.instrument(pattern, h))

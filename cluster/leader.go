@@ -109,7 +109,33 @@ func (n *Node) leadLoop(ctx context.Context) {
 			return
 		}
 	}
+	voters := make(chan struct{})
+	go func() {
+		defer close(voters)
+		n.voterLoop(ctx)
+	}()
+	defer func() { <-voters }()
 	tick := time.NewTicker(n.cfg.CheckInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if n.raft.State() != raft.Leader {
+			return
+		}
+		n.evaluate(ctx)
+		n.commitLiveness(ctx)
+	}
+}
+
+// voterLoop reconciles the voter set while this node leads. It runs apart
+// from failure detection, because promoting a member waits for it to catch
+// up with the log.
+func (n *Node) voterLoop(ctx context.Context) {
+	tick := time.NewTicker(2 * n.cfg.CheckInterval)
 	defer tick.Stop()
 	for {
 		select {
@@ -118,11 +144,6 @@ func (n *Node) leadLoop(ctx context.Context) {
 		case <-tick.C:
 		case <-n.lead.kick:
 		}
-		if n.raft.State() != raft.Leader {
-			return
-		}
-		n.evaluate(ctx)
-		n.commitLiveness(ctx)
 		if err := n.reconcileVoters(ctx); err != nil && ctx.Err() == nil {
 			n.log.Warn("voter reconciliation", "err", err)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/distrisearch/distrisearch/transport/pki"
 	"github.com/hashicorp/raft"
 	wal "github.com/hashicorp/raft-wal"
+	"github.com/hashicorp/raft-wal/metadb"
 )
 
 // Node is one member of the control plane: it runs Raft (voting, standing
@@ -54,6 +55,7 @@ type Node struct {
 	client    *transport.Client
 	raft      *raft.Raft
 	wal       *wal.WAL
+	walMeta   *metadb.BoltMetaDB
 	boot      *bootstrap
 }
 
@@ -236,6 +238,9 @@ func (n *Node) Close() error {
 	}
 	if n.wal != nil {
 		errs = append(errs, n.wal.Close())
+	}
+	if n.walMeta != nil {
+		errs = append(errs, n.walMeta.Close())
 	}
 	return errors.Join(errs...)
 }

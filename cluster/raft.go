@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	wal "github.com/hashicorp/raft-wal"
+	"github.com/hashicorp/raft-wal/metadb"
 )
 
 // startRaft opens the Raft log (raft-wal) and snapshot store, creates the
@@ -26,7 +27,10 @@ func (n *Node) startRaft() error {
 	if err := os.MkdirAll(walPath(n.cfg.DataDir), 0o700); err != nil {
 		return fmt.Errorf("create raft log dir: %w", err)
 	}
-	w, err := wal.Open(walPath(n.cfg.DataDir), wal.WithLogger(hlog.Named("wal")))
+	// raft-wal's Close leaves its metadata database open (and locked); keep
+	// a handle to close it ourselves, so a restarted node can open it again.
+	n.walMeta = &metadb.BoltMetaDB{}
+	w, err := wal.Open(walPath(n.cfg.DataDir), wal.WithLogger(hlog.Named("wal")), wal.WithMetaStore(n.walMeta))
 	if err != nil {
 		return fmt.Errorf("open raft log: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/distrisearch/distrisearch/transport"
 	"github.com/hashicorp/raft"
 )
 
@@ -165,11 +166,13 @@ func (n *Node) promote(ctx context.Context, id string, standby bool) error {
 	deadline := time.Now().Add(2 * n.cfg.ApplyTimeout)
 	for {
 		var info raftInfo
-		err := n.client.DoJSON(ctx, http.MethodGet, "https://"+m.InternalAddr+pathRaft, nil, &info)
+		err := n.client.DoJSON(ctx, http.MethodGet, "https://"+m.InternalAddr+pathRaft, nil, &info,
+			transport.WithTimeout(n.cfg.ApplyTimeout/4))
 		if err == nil && info.AppliedIndex >= target {
 			break
 		}
-		if time.Now().After(deadline) || !sleepCtx(ctx, 50*time.Millisecond) {
+		cur, _ := n.View().Member(id)
+		if cur.Status != StatusAlive || time.Now().After(deadline) || !sleepCtx(ctx, 50*time.Millisecond) {
 			if !standby {
 				n.removeServer(id)
 			}

@@ -43,6 +43,7 @@ type Options struct {
 	Voters   int                            // desired Raft voters (default 3)
 	Standbys int                            // warm standbys (default 0)
 	Tune     func(i int, c *cluster.Config) // adjusts node i's config
+	Setup    func(i int, n *cluster.Node)   // runs before each (re)start of node i, e.g. to add internal routes
 	Logger   *slog.Logger                   // default: discard, or stderr when DS_TEST_LOG=1
 }
 
@@ -167,6 +168,9 @@ func (nd *Node) start(seed, token string) error {
 	if err != nil {
 		ln.Close()
 		return err
+	}
+	if nd.c.opts.Setup != nil {
+		nd.c.opts.Setup(nd.Index, n)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

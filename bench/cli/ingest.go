@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/distrisearch/distrisearch/bench"
+)
+
+func runIngestSearch(ctx context.Context, args []string, command string, stdout, stderr io.Writer) error {
+	o := bench.DefaultIngestOptions()
+	fs := flag.NewFlagSet("ingest-search", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.Corpus, "corpus", "", "folder to index (default: $(go env GOROOT)/src)")
+	fs.IntVar(&o.MaxFiles, "max-files", 0, "index at most this many files with text (0: all)")
+	fs.IntVar(&o.Runs, "runs", o.Runs, "ingest runs on fresh indexes; the report shows medians")
+	fs.IntVar(&o.BareBatch, "bare-batch", o.BareBatch, "documents per batch of the bare bleve baseline")
+	fs.IntVar(&o.Warmup, "warmup", o.Warmup, "untimed runs of each query")
+	fs.IntVar(&o.Reps, "reps", o.Reps, "timed runs of each query")
+	fs.IntVar(&o.Verify, "verify", o.Verify, "files looked up one by one with path: after ingest (0: all, -1: none)")
+	fs.StringVar(&o.WorkDir, "work", "", "parent of the temporary work directory (default: the system's)")
+	fs.BoolVar(&o.Keep, "keep", false, "keep the work directory")
+	timeout := fs.Duration("timeout", time.Hour, "give up after this long")
+	doc := fs.String("doc", "docs/BENCHMARKS.md", `report to update ("" : print only)`)
+	verbose := fs.Bool("v", false, "show the node's warnings and errors")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if o.Corpus == "" {
+		src, err := goSrc()
+		if err != nil {
+			return err
+		}
+		o.Corpus = src
+	}
+	o.Target = bench.NodeLauncher{Logger: nodeLogger(*verbose, stderr)}
+	o.Log = stderr
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+
+	rep, err := bench.RunIngestSearch(ctx, o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, rep.Markdown(command))
+	if *doc == "" {
+		return nil
+	}
+	if err := bench.UpdateFile(*doc, "Benchmarks", func(s string) string { return rep.UpdateDoc(s, command) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "updated %s\n", *doc)
+	return nil
+}
+
+// goSrc returns the source tree of the Go toolchain: $(go env GOROOT)/src.
+func goSrc() (string, error) {
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	root := strings.TrimSpace(string(out))
+	if err != nil || root == "" {
+		return "", fmt.Errorf("find the Go source tree with `go env GOROOT` (%v); name a corpus with -corpus", err)
+	}
+	return filepath.Join(root, "src"), nil
+}

@@ -1,0 +1,23 @@
+// Package bench measures DistriSearch against a bare bleve program on the
+// same data: how fast files become searchable, how fast searches answer,
+// and how well results rank (Cranfield). The distrisearch-bench command runs
+// it; the figures go to docs/BENCHMARKS.md and docs/relevance.md.
+//
+// Contract:
+//   - The product is measured only through its public API, as a Target
+//     started by a Launcher: a single node today, a cluster's gateway later.
+//     Ingest ends when every node reports its first walk done and a
+//     match-all search through the target counts every file of the corpus.
+//   - The baseline is a bare bleve index (scorch, BM25, the "en" analyzer)
+//     built in-process from text extracted once, up front, with package
+//     extract; its timing covers indexing only. The product's timing covers
+//     everything from Start: walking, hashing, extraction, storage and
+//     indexing. Extraction alone is timed separately.
+//   - Ratios compare figures measured in the same run on the same files.
+//   - Every run writes into a fresh work directory and removes it unless
+//     asked to keep it; nothing outside it and the chosen report file is
+//     written. Network traffic stays on 127.0.0.1.
+//
+// The pure parts (percentiles, query translation, report sections) are
+// separate functions tested with tables; the runners do the I/O.
+package bench

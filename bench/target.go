@@ -1,0 +1,84 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/distrisearch/distrisearch/node"
+)
+
+// Share is a folder a target shares, under a share name.
+type Share struct {
+	Name string
+	Root string
+}
+
+// TargetInfo describes a target in reports.
+type TargetInfo struct {
+	Name        string // e.g. "node" or "cluster"
+	Nodes       int    // processes (or in-process nodes) serving it
+	Replication int    // copies of each file record (1 for a single node)
+}
+
+// Target is a running system under test, reached only through its public
+// REST API.
+type Target interface {
+	Info() TargetInfo
+	// SearchURL is the base URL searches go to: the node itself, or the
+	// gateway of a cluster.
+	SearchURL() string
+	// NodeURLs are the base URLs of every node, whose /api/status tells
+	// when their first walk is done.
+	NodeURLs() []string
+	// Close stops the target and releases what Launch created.
+	Close() error
+}
+
+// Launcher starts a Target that shares one folder. Launch returns once the
+// API answers; ingest is timed from the call to Launch. workDir is an empty
+// directory the target may use for its data.
+type Launcher interface {
+	Launch(ctx context.Context, share Share, workDir string) (Target, error)
+}
+
+// NodeLauncher starts one in-process node (package node) on 127.0.0.1 with
+// a free port.
+type NodeLauncher struct {
+	Logger *slog.Logger // nil: discard the node's logs
+	// ScanInterval is the node's reconciliation walk interval; 0 keeps
+	// the node's default.
+	ScanInterval time.Duration
+}
+
+var _ Launcher = NodeLauncher{}
+
+// Launch starts the node with its data in workDir/data.
+func (l NodeLauncher) Launch(ctx context.Context, share Share, workDir string) (Target, error) {
+	cfg := node.DefaultConfig()
+	cfg.DataDir = filepath.Join(workDir, "data")
+	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.Shares = []node.ShareConfig{{Name: share.Name, Path: share.Root}}
+	cfg.Logger = l.Logger
+	if l.ScanInterval != 0 {
+		cfg.ScanInterval = l.ScanInterval
+	}
+	n, err := node.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("node config: %w", err)
+	}
+	if err := n.Start(ctx); err != nil {
+		return nil, fmt.Errorf("start node: %w", err)
+	}
+	return nodeTarget{n}, nil
+}
+
+// nodeTarget is a single node.
+type nodeTarget struct{ n *node.Node }
+
+func (t nodeTarget) Info() TargetInfo   { return TargetInfo{Name: "node", Nodes: 1, Replication: 1} }
+func (t nodeTarget) SearchURL() string  { return t.n.URL() }
+func (t nodeTarget) NodeURLs() []string { return []string{t.n.URL()} }
+func (t nodeTarget) Close() error       { return t.n.Close() }

@@ -8,3 +8,9 @@ test:
 
 build:
 	CGO_ENABLED=0 go build -trimpath -o bin/distrisearch ./cmd/distrisearch
+
+bench:
+	go run ./cmd/distrisearch-bench ingest-search
+
+eval:
+	go run ./cmd/distrisearch-bench eval

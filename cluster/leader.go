@@ -35,16 +35,21 @@ func (l *leaderState) get() (ready bool, fence uint64, det *detect.Detector) {
 // IsLeader reports whether this node leads and has established its
 // leadership (its fencing token is committed).
 func (n *Node) IsLeader() bool {
-	ready, _, _ := n.lead.get()
-	return ready && n.raft != nil && n.raft.State() == raft.Leader
+	_, err := n.LeaderFence()
+	return err == nil
 }
 
 // LeaderFence returns this node's fencing token if it is the established
 // leader; every action it takes on other nodes on the leader's behalf must
 // carry it (see SetFence). It returns ErrNotLeader otherwise.
 func (n *Node) LeaderFence() (uint64, error) {
-	ready, fence, _ := n.lead.get()
-	if !ready || n.raft == nil || n.raft.State() != raft.Leader {
+	n.lead.mu.Lock()
+	ready, fence, term := n.lead.ready, n.lead.fence, n.lead.term
+	n.lead.mu.Unlock()
+	// The term check closes the window in which Raft has deposed and
+	// re-elected this node before the leader loop noticed: a new term needs
+	// its own barrier and fence.
+	if !ready || n.raft == nil || n.raft.State() != raft.Leader || n.raft.CurrentTerm() != term {
 		return 0, ErrNotLeader
 	}
 	return fence, nil
@@ -155,6 +160,7 @@ func (n *Node) voterLoop(ctx context.Context) {
 // index is this leadership's fencing token, and starts the failure detector
 // with its startup grace.
 func (n *Node) establish(ctx context.Context) error {
+	term := n.raft.CurrentTerm()
 	if err := n.raft.Barrier(n.cfg.ApplyTimeout).Error(); err != nil {
 		return fmt.Errorf("barrier: %w", err)
 	}
@@ -172,7 +178,6 @@ func (n *Node) establish(ctx context.Context) error {
 			n.log.Warn("remove bootstrap file", "err", err)
 		}
 	}
-	term := n.raft.CurrentTerm()
 	r, err := n.proposeLocal(opLeader, leaderCmd{ID: n.id, Term: term}, 0)
 	if err != nil {
 		return fmt.Errorf("commit leader entry: %w", err)
@@ -181,6 +186,9 @@ func (n *Node) establish(ctx context.Context) error {
 	det, err := detect.New(n.cfg.Detector, now)
 	if err != nil {
 		return err
+	}
+	if n.raft.CurrentTerm() != term {
+		return errors.New("term changed while establishing leadership")
 	}
 	v, _ := n.fsm.View()
 	for _, m := range v.Members {

@@ -2,6 +2,7 @@ package testcluster
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/distrisearch/distrisearch/cluster"
+	"github.com/distrisearch/distrisearch/transport/pki"
 )
 
 // TestConfig returns a cluster.Config with timings fit for tests: Raft
@@ -52,7 +54,8 @@ type Cluster struct {
 	t     testing.TB
 	opts  Options
 	root  string
-	Token string // join token from init
+	Token string  // join token from init
+	CA    *pki.CA // the cluster CA, to mint certificates in security tests
 	mu    sync.Mutex
 	nodes []*Node
 }
@@ -92,6 +95,9 @@ func Start(t testing.TB, n int, opts Options) *Cluster {
 		t.Fatalf("init: %v", err)
 	}
 	c.Token = res.JoinToken
+	if c.CA, err = readCA(first.Dir); err != nil {
+		t.Fatalf("read ca: %v", err)
+	}
 	if err := first.start("", ""); err != nil {
 		t.Fatalf("start node 0: %v", err)
 	}
@@ -109,6 +115,23 @@ func (c *Cluster) newNode() *Node {
 	nd := &Node{Index: i, Dir: filepath.Join(c.root, fmt.Sprintf("n%d", i)), Gate: NewGate(), c: c}
 	c.nodes = append(c.nodes, nd)
 	return nd
+}
+
+// readCA reads the CA that Init left for the first start (the cluster keeps
+// it in its metadata afterwards).
+func readCA(dir string) (*pki.CA, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, "cluster", "bootstrap.json"))
+	if err != nil {
+		return nil, err
+	}
+	var b struct {
+		CACert []byte `json:"ca_cert"`
+		CAKey  []byte `json:"ca_key"`
+	}
+	if err := json.Unmarshal(raw, &b); err != nil {
+		return nil, err
+	}
+	return pki.ParseCA(b.CACert, b.CAKey)
 }
 
 // Add joins one more node through the current leader (or node 0) and waits
@@ -144,6 +167,9 @@ func (nd *Node) start(seed, token string) error {
 		cfg.BindAddr = nd.Addr
 	}
 	cfg.JoinAddr, cfg.JoinToken = seed, token
+	if os.Getenv("DS_TEST_LOG") == "1" {
+		cfg.RaftLogLevel = "info"
+	}
 	if nd.c.opts.Tune != nil {
 		nd.c.opts.Tune(nd.Index, &cfg)
 	}

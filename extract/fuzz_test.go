@@ -18,7 +18,10 @@ import (
 // text is valid UTF-8 within the limit, a failure has a short one-line
 // reason, and nothing runs into the timeout. Run one with, for example:
 //
-//	go test -run='^$' -fuzz=FuzzExtractPDF -fuzztime=30s ./extract
+//	go test -run='^$' -fuzz=FuzzExtractPDF -fuzztime=30s -fuzzminimizetime=5s ./extract
+//
+// The seeds are whole documents of tens of KB: without -fuzzminimizetime
+// the fuzzer spends long quiet stretches minimizing new inputs.
 
 func fuzzLimits() Limits {
 	l := DefaultLimits()

@@ -99,7 +99,9 @@ func TestPDFPreflight(t *testing.T) {
 		{"widths", xrefStreamPDF(0, [3]int{1, 4, 200}, false, ""), "corrupt pdf: xref stream widths out of range"},
 		{"recursion", xrefStreamPDF(0, [3]int{}, true, ""), "corrupt pdf: object stream stored inside an object stream"},
 		{"subsection", bytes.Replace(table, []byte("xref\n0 6"), []byte("xref\n0 99999999999"), 1), "corrupt pdf: xref subsection out of range"},
-		{"columns", minimalPDF("/DecodeParms << /Predictor 12 /Columns 99999999999 >>", "x"), "corrupt pdf: count or width out of range"},
+		{"columns", minimalPDF("/DecodeParms << /Predictor 12 /Columns 99999999999 >>", "x"), "corrupt pdf: predictor columns out of range"},
+		{"hidden", bytes.Replace(xrefStreamPDF(99999999999, [3]int{}, false, ""), []byte("7 0 obj"), []byte("7 0 %c\nobj"), 1), "corrupt pdf: xref stream size out of range"},
+		{"dup", bytes.Replace(xrefStreamPDF(99999999999, [3]int{}, false, ""), []byte("/Type /XRef"), []byte("/Type /XRef /Size 9 "+strings.Repeat("/K 1 ", 300)), 1), "corrupt pdf: xref stream size out of range"},
 	}
 	for _, c := range cases {
 		_, err := extractBytes(t, x, c.name+".pdf", c.data)
@@ -117,5 +119,17 @@ func TestPDFHostileCMap(t *testing.T) {
 	res, err := extractBytes(t, New(DefaultLimits()), "c.pdf", xrefStreamPDF(0, [3]int{}, false, cmap))
 	if err != nil || !strings.Contains(res.Text, "Object streams work") {
 		t.Fatalf("err %v, text %q", err, res.Text)
+	}
+}
+
+func TestPDFObjNumber(t *testing.T) {
+	for in, want := range map[string]int64{"7 0 obj": 7, "x\n12  3\r\nobj": 12, "obj": -1, "a 0 obj": -1, "5 obj": -1} {
+		n, ok := pdfObjNumber([]byte(in), len(in))
+		if !ok {
+			n = -1
+		}
+		if n != want {
+			t.Errorf("pdfObjNumber(%q) = %d, want %d", in, n, want)
+		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"compress/zlib"
 	"io"
-	"regexp"
 	"strconv"
 )
 
@@ -18,10 +17,55 @@ import (
 // library jumps to offsets rather than reading in order), before the
 // library sees the file.
 
-var (
-	pdfObjRe  = regexp.MustCompile(`(\d+)\s+(\d+)\s+obj\b`)
-	pdfXrefRe = regexp.MustCompile(`(?:^|[^a-zA-Z])xref\s`)
-)
+// pdfKeywords returns the offsets just after each occurrence of the
+// keyword kw that stands alone (not part of a longer word).
+func pdfKeywords(data []byte, kw string) []int {
+	var out []int
+	isWord := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+	for i := 0; ; {
+		k := bytes.Index(data[i:], []byte(kw))
+		if k < 0 {
+			return out
+		}
+		at, end := i+k, i+k+len(kw)
+		if (at == 0 || !isWord(data[at-1])) && (end == len(data) || !isWord(data[end])) {
+			out = append(out, end)
+		}
+		i = end
+	}
+}
+
+// pdfObjNumber parses the "N G" before an "obj" keyword that ends at end;
+// ok is false if there is none.
+func pdfObjNumber(data []byte, end int) (num int64, ok bool) {
+	i := end - len("obj")
+	// back moves i back over up to 32 bytes of a class; ok if it moved.
+	back := func(class func(byte) bool) (int, bool) {
+		j := i
+		for j > 0 && i-j < 32 && class(data[j-1]) {
+			j--
+		}
+		from := i
+		i = j
+		return from, j < from
+	}
+	digit := func(c byte) bool { return c >= '0' && c <= '9' }
+	if _, ok := back(isPDFSpace); !ok {
+		return 0, false
+	}
+	if _, ok := back(digit); !ok {
+		return 0, false
+	}
+	if _, ok := back(isPDFSpace); !ok {
+		return 0, false
+	}
+	numEnd := i
+	if _, ok := back(digit); !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(data[i:numEnd]), 10, 64)
+	return n, err == nil
+}
 
 // pdfMaxObjects bounds object numbers: a file cannot hold more objects than
 // a few per byte of its own size.
@@ -36,8 +80,24 @@ type pdfObj struct {
 	num  float64
 	str  string
 	arr  []pdfObj
+	cut  bool // arr holds only the first pdfMaxCheckArray elements
 	dict map[string]pdfObj
 }
+
+const (
+	pdfMaxCheckArray  = 4096    // array elements kept by the checker
+	pdfMaxCheckDict   = 256     // dictionary entries kept (besides pdfCheckedKeys)
+	pdfMaxCheckTokens = 1 << 20 // tokens in one object
+)
+
+// pdfCheckedKeys are always kept, whatever the size of their dictionary.
+var pdfCheckedKeys = map[string]bool{
+	"Type": true, "Size": true, "W": true, "Index": true, "N": true, "First": true,
+	"Filter": true, "DecodeParms": true, "Length": true, "Columns": true, "Predictor": true,
+}
+
+// errPDFUncheckable: an object too large for the checker to see whole.
+var errPDFUncheckable = corruptf("pdf", "object too large to check")
 
 func (o pdfObj) isInt() bool { return o.kind == tokNum && o.num == float64(int64(o.num)) }
 
@@ -74,8 +134,8 @@ func (p *pdfParser) object(depth, maxDepth int) (pdfObj, error) {
 	if depth > maxDepth {
 		return pdfObj{}, limitf("too deeply nested: pdf objects deeper than %d levels", maxDepth)
 	}
-	if p.toks > 1<<16 {
-		return pdfObj{}, io.EOF
+	if p.toks > pdfMaxCheckTokens {
+		return pdfObj{}, errPDFUncheckable
 	}
 	t, err := p.next()
 	if err != nil {
@@ -112,8 +172,10 @@ func (p *pdfParser) object(depth, maxDepth int) (pdfObj, error) {
 			if err != nil {
 				return o, err
 			}
-			if len(o.arr) < 1024 {
+			if len(o.arr) < pdfMaxCheckArray {
 				o.arr = append(o.arr, e)
+			} else {
+				o.cut = true
 			}
 		}
 	case tokDictOpen:
@@ -130,7 +192,8 @@ func (p *pdfParser) object(depth, maxDepth int) (pdfObj, error) {
 			if err != nil {
 				return o, err
 			}
-			if len(o.dict) < 256 {
+			// Later duplicates win, as in the library.
+			if _, dup := o.dict[t.str]; dup || len(o.dict) < pdfMaxCheckDict || pdfCheckedKeys[t.str] {
 				o.dict[t.str] = v
 			}
 		}
@@ -150,11 +213,14 @@ func pdfPreflight(j *job, data []byte) error {
 
 	// Cross-reference tables: "start count" subsection headers, then the
 	// trailer's /Size.
-	for _, m := range pdfXrefRe.FindAllIndex(data, -1) {
+	for _, at := range pdfKeywords(data, "xref") {
 		if err := j.alive(); err != nil {
 			return err
 		}
-		p, _ := parserAt(m[1])
+		if at == len(data) || !isPDFSpace(data[at]) {
+			continue
+		}
+		p, _ := parserAt(at)
 		for {
 			t, err := p.next()
 			if err != nil || t.kind != tokNum {
@@ -186,55 +252,47 @@ func pdfPreflight(j *job, data []byte) error {
 	}
 
 	// Objects: xref streams, object streams, predictor parameters, and
-	// integer objects that other objects refer to.
-	ints := map[int64]float64{}
-	var refs []pdfObj          // references whose integer value must be checked
+	// integer objects that object streams may refer to. Every "obj" keyword
+	// is a candidate, whatever precedes it.
+	ints := map[int64]float64{}  // indirect integers, the largest per number
+	var refs []pdfObj            // values of object streams that must be small
 	inStream := map[int64]bool{} // objects that xref streams place inside object streams
 	var containers []int64       // object streams that hold them
-	for _, m := range pdfObjRe.FindAllSubmatchIndex(data, -1) {
+	for _, at := range pdfKeywords(data, "obj") {
 		if err := j.alive(); err != nil {
 			return err
 		}
-		num, _ := strconv.ParseInt(string(data[m[2]:m[3]]), 10, 64)
-		p, br := parserAt(m[1])
+		num, numbered := pdfObjNumber(data, at)
+		p, br := parserAt(at)
 		o, err := p.object(0, j.lim.MaxDepth)
-		if _, isLimit := asFailure(err); isLimit || j.alive() != nil {
+		if _, isFailure := asFailure(err); isFailure || j.alive() != nil {
 			return err
 		}
-		if o.isInt() {
-			ints[num] = o.num
+		if o.isInt() && numbered {
+			ints[num] = max(ints[num], o.num)
 		}
 		if o.dict == nil {
 			continue
 		}
-		var check func(d map[string]pdfObj, depth int)
-		check = func(d map[string]pdfObj, depth int) {
-			for k, v := range d {
-				if k == "Columns" {
-					refs = append(refs, v)
-				}
-				if v.dict != nil && depth < 4 {
-					check(v.dict, depth+1)
-				}
-				for _, e := range v.arr {
-					if e.dict != nil && depth < 4 {
-						check(e.dict, depth+1)
-					}
-				}
+		typ := o.dict["Type"].str
+		parms := pdfParms(o.dict["DecodeParms"])
+		for _, d := range parms {
+			if c := d["Columns"]; c.kind == tokNum && (c.num < 0 || int64(c.num) > pdfMaxColumns) {
+				return bad("predictor columns out of range")
 			}
 		}
-		check(o.dict, 0)
-		typ := o.dict["Type"].str
-		if typ == "ObjStm" {
-			refs = append(refs, o.dict["N"])
-		}
-		if typ != "XRef" && typ != "ObjStm" {
-			continue
-		}
-		if typ == "XRef" {
+		switch typ {
+		case "XRef":
 			if err := pdfCheckXRefDict(o.dict, maxObj); err != nil {
 				return err
 			}
+		case "ObjStm":
+			refs = append(refs, o.dict["N"])
+			for _, d := range parms {
+				refs = append(refs, d["Columns"])
+			}
+		default:
+			continue
 		}
 		// The stream data follows "stream" and an end of line.
 		t, err := p.next()
@@ -254,13 +312,15 @@ func pdfPreflight(j *job, data []byte) error {
 			}
 		}
 	}
+	// The library resolves the references of object streams: they must
+	// lead to known integers in range.
 	for _, r := range refs {
-		v := r.num
+		v, known := r.num, r.kind == tokNum
 		if r.kind == tokOp {
-			v = ints[int64(r.num)]
+			v, known = ints[int64(r.num)]
 		}
-		if r.kind != 0 && (v < 0 || int64(v) > maxObj) {
-			return bad("count or width out of range")
+		if r.kind != 0 && (!known || v < 0 || int64(v) > maxObj) {
+			return bad("object stream count or width out of range")
 		}
 	}
 	for _, s := range containers {
@@ -271,6 +331,23 @@ func pdfPreflight(j *job, data []byte) error {
 	return nil
 }
 
+// pdfMaxColumns bounds a predictor's /Columns (the library allocates a row).
+const pdfMaxColumns = 1 << 20
+
+// pdfParms returns the DecodeParms dictionaries (one, or one per filter).
+func pdfParms(v pdfObj) []map[string]pdfObj {
+	if v.dict != nil {
+		return []map[string]pdfObj{v.dict}
+	}
+	var out []map[string]pdfObj
+	for _, e := range v.arr {
+		if e.dict != nil {
+			out = append(out, e.dict)
+		}
+	}
+	return out
+}
+
 // pdfCheckXRefDict checks the numbers of an xref stream dictionary.
 func pdfCheckXRefDict(d map[string]pdfObj, maxObj int64) error {
 	bad := func(what string) error { return corruptf("pdf", "xref stream %s out of range", what) }
@@ -278,13 +355,16 @@ func pdfCheckXRefDict(d map[string]pdfObj, maxObj int64) error {
 		return bad("size")
 	}
 	w := d["W"]
-	if len(w.arr) < 3 {
+	if len(w.arr) < 3 || len(w.arr) > 32 {
 		return bad("widths")
 	}
 	for _, e := range w.arr {
 		if !e.isInt() || e.num < 0 || e.num > 8 {
 			return bad("widths")
 		}
+	}
+	if d["Index"].cut {
+		return bad("index")
 	}
 	idx := d["Index"].arr
 	for i := 0; i+1 < len(idx); i += 2 {

@@ -507,6 +507,25 @@ func loadPDFFont(v pdf.Value) (f *pdfFont) {
 	return f
 }
 
+// pdfSafeParms reports whether the library can open stream v without
+// allocating a predictor row larger than pdfMaxColumns.
+func pdfSafeParms(v pdf.Value) bool {
+	ok := func(p pdf.Value) bool {
+		c := p.Key("Columns").Int64()
+		return c >= 0 && c <= pdfMaxColumns
+	}
+	parms := v.Key("DecodeParms")
+	if parms.Kind() != pdf.Array {
+		return ok(parms)
+	}
+	for i := 0; i < parms.Len() && i < 16; i++ {
+		if !ok(parms.Index(i)) {
+			return false
+		}
+	}
+	return parms.Len() <= 16
+}
+
 // pdfMaxCMap bounds a ToUnicode map the library may parse: its decompressed
 // size and the count of each of its range blocks (the format allows 100).
 const (
@@ -519,6 +538,9 @@ const (
 func pdfSafeCMap(tu pdf.Value) bool {
 	if tu.Kind() != pdf.Stream {
 		return true
+	}
+	if !pdfSafeParms(tu) {
+		return false
 	}
 	rd := io.LimitReader(tu.Reader(), pdfMaxCMap+1)
 	cr := &countReader{r: rd}
@@ -583,11 +605,14 @@ func (in *pdfInterp) run(contents, resources pdf.Value, depth int) error {
 	var rd io.Reader
 	switch contents.Kind() {
 	case pdf.Stream:
+		if !pdfSafeParms(contents) {
+			return corruptf("pdf", "predictor columns out of range")
+		}
 		rd = in.j.counted(contents.Reader(), "pdf content stream")
 	case pdf.Array:
 		var rs []io.Reader
 		for i := 0; i < contents.Len() && i < in.j.lim.MaxEntries; i++ {
-			if s := contents.Index(i); s.Kind() == pdf.Stream {
+			if s := contents.Index(i); s.Kind() == pdf.Stream && pdfSafeParms(s) {
 				rs = append(rs, in.j.counted(s.Reader(), "pdf content stream"), strings.NewReader("\n"))
 			}
 		}

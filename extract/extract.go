@@ -24,6 +24,12 @@
 // abandoned: it is not killed, but every reader it uses fails once the
 // call's context is done, and the byte limits bound the work it can do
 // before its next read, so it stops soon after.
+//
+// Memory: text formats are streamed or read up to 4*MaxTextBytes; archive
+// entries are streamed; a PDF is held whole (at most MaxInputBytes) and
+// checked for values that would make the PDF library allocate without
+// bound or recurse without end (pdfcheck.go) before the library parses it.
+// See DESIGN.md for the reasons and the measurements.
 package extract
 
 import (

@@ -17,7 +17,7 @@ func extractHTML(j *job, r io.ReaderAt, size int64, res *Result) error {
 // htmlSkip are elements whose content is not visible text.
 var htmlSkip = map[string]bool{
 	"script": true, "style": true, "noscript": true, "template": true, "svg": true,
-	"math": true, "iframe": true, "object": true, "head": false, "select": true,
+	"math": true, "iframe": true, "object": true, "select": true,
 	"noembed": true, "noframes": true, "canvas": true, "audio": true, "video": true,
 }
 

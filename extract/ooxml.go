@@ -175,6 +175,9 @@ var (
 	ooxmlNotesType = "/notesSlide"
 )
 
+// xlsxMaxShared bounds the shared strings kept.
+const xlsxMaxShared = 4 << 20
+
 // xlsxSharedStrings reads the shared string table: the text of each <si>,
 // without phonetic runs.
 func xlsxSharedStrings(z *zipDoc) ([]string, error) {
@@ -201,7 +204,12 @@ func xlsxSharedStrings(z *zipDoc) ([]string, error) {
 		case xml.EndElement:
 			switch t.Name.Local {
 			case "si":
-				out = append(out, cur.String())
+				// Beyond the cap, cells that refer to a string stay empty:
+				// tiny <si/> elements must not cost memory out of
+				// proportion to the decompressed bytes.
+				if len(out) < xlsxMaxShared {
+					out = append(out, cur.String())
+				}
 			case "t":
 				inT = false
 			case "rPh":

@@ -3,7 +3,9 @@ package bench
 import (
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/distrisearch/distrisearch/index/eval"
@@ -49,22 +51,51 @@ func LoadCranfield(dir string, maxDocs int) (*Cranfield, error) {
 	return c, nil
 }
 
-// cranFile is the file name of a Cranfield document in the share.
-func cranFile(id string) string { return id + ".txt" }
+// File formats a Cranfield document can be written in.
+const (
+	// FormatText writes <id>.txt holding the .W text, whose first line is
+	// the title: a file without a title field.
+	FormatText = "txt"
+	// FormatMarkdown writes <id>.md: the title as a "# " heading, then the
+	// rest of the .W text. The words are those of FormatText; the product
+	// knows which of them are the title.
+	FormatMarkdown = "md"
+)
+
+// cranFile returns the file name and content of a Cranfield document.
+func cranFile(d eval.Doc, format string) (name, content string, err error) {
+	switch format {
+	case FormatText:
+		return d.ID + ".txt", d.Text + "\n", nil
+	case FormatMarkdown:
+		title := strings.Fields(d.Title)
+		body := strings.Fields(d.Text)
+		if len(body) >= len(title) && slices.Equal(body[:len(title)], title) {
+			body = body[len(title):]
+		}
+		return d.ID + ".md", "# " + strings.Join(title, " ") + "\n\n" + strings.Join(body, " ") + "\n", nil
+	}
+	return "", "", fmt.Errorf("cranfield: unknown format %q (want %s or %s)", format, FormatText, FormatMarkdown)
+}
 
 // cranID is the document id of a file name written by cranFile.
-func cranID(name string) string { return strings.TrimSuffix(name, ".txt") }
+func cranID(name string) string { return strings.TrimSuffix(name, path.Ext(name)) }
 
-// WriteShare writes each document's text (.W, which starts with its
-// title) to dir/<id>.txt: the same text the baseline indexes.
-func (c *Cranfield) WriteShare(dir string) error {
+// WriteShare writes every document to dir in the given format and returns
+// the files' names and contents, in document order.
+func (c *Cranfield) WriteShare(dir, format string) (names, contents []string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("cranfield share: %w", err)
+		return nil, nil, fmt.Errorf("cranfield share: %w", err)
 	}
 	for _, d := range c.Docs {
-		if err := os.WriteFile(filepath.Join(dir, cranFile(d.ID)), []byte(d.Text+"\n"), 0o644); err != nil {
-			return fmt.Errorf("cranfield share: %w", err)
+		name, content, err := cranFile(d, format)
+		if err != nil {
+			return nil, nil, err
 		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			return nil, nil, fmt.Errorf("cranfield share: %w", err)
+		}
+		names, contents = append(names, name), append(contents, content)
 	}
-	return nil
+	return names, contents, nil
 }

@@ -81,11 +81,12 @@ type CorpusSummary struct {
 
 // IngestReport is what RunIngestSearch measured.
 type IngestReport struct {
-	Date    time.Time
-	Machine Machine
-	Target  TargetInfo
-	Corpus  CorpusSummary
-	Runs    int
+	Date     time.Time
+	Machine  Machine
+	Revision string // the product's source revision, if the caller knows it
+	Target   TargetInfo
+	Corpus   CorpusSummary
+	Runs     int
 	// Extraction is package extract alone over the corpus (Workers at a
 	// time), as the product's scanner does it.
 	Extraction Throughput

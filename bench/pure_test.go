@@ -256,3 +256,35 @@ func TestLoadCranfieldJoinsByPosition(t *testing.T) {
 		t.Fatalf("query 1 judgements: %v", g)
 	}
 }
+
+// Both file formats carry the same words; Markdown names the title once,
+// as its heading.
+func TestCranfileFormatsCarryTheSameWords(t *testing.T) {
+	c, err := LoadCranfield(filepath.Join("testdata", "cranfield-mini"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range c.Docs {
+		txtName, txt, err := cranFile(d, FormatText)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mdName, md, err := cranFile(d, FormatMarkdown)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cranID(txtName) != d.ID || cranID(mdName) != d.ID {
+			t.Fatalf("names %q, %q for document %s", txtName, mdName, d.ID)
+		}
+		heading, _, _ := strings.Cut(md, "\n")
+		if want := "# " + strings.Join(strings.Fields(d.Title), " "); heading != want {
+			t.Fatalf("document %s: heading %q, want %q", d.ID, heading, want)
+		}
+		if !slices.Equal(strings.Fields(strings.TrimPrefix(md, "# ")), strings.Fields(txt)) {
+			t.Fatalf("document %s: the formats differ in words:\n%s\n---\n%s", d.ID, txt, md)
+		}
+	}
+	if _, _, err := cranFile(c.Docs[0], "pdf"); err == nil {
+		t.Fatal("unknown format accepted")
+	}
+}

@@ -17,6 +17,7 @@ import (
 
 	ds "github.com/distrisearch/distrisearch"
 	"github.com/distrisearch/distrisearch/client"
+	"github.com/distrisearch/distrisearch/extract"
 	"github.com/distrisearch/distrisearch/index/eval"
 	"github.com/distrisearch/distrisearch/index/query"
 )
@@ -28,7 +29,9 @@ type EvalOptions struct {
 	// MaxQueries: run the first queries only (0: all).
 	MaxQueries int
 	// Depth is how many ranked results per query the metrics see.
-	Depth   int
+	Depth int
+	// Format of the document files: FormatText or FormatMarkdown.
+	Format  string
 	WorkDir string // holds the run's temporary directory ("": the system's)
 	Keep    bool   // keep the temporary directory
 	Target  Launcher
@@ -39,12 +42,12 @@ type EvalOptions struct {
 // DefaultEvalOptions returns the options of `make eval` except the data
 // directory.
 func DefaultEvalOptions() EvalOptions {
-	return EvalOptions{Depth: 1000, Target: NodeLauncher{}}
+	return EvalOptions{Depth: 1000, Format: FormatText, Target: NodeLauncher{}}
 }
 
 // Systems compared by RunEval.
 const (
-	SysBare       = "bare bleve: `en` analyzer, BM25, match query (any word)"
+	SysBare       = "bare bleve: the extracted text, `en` analyzer, BM25, match query (any word)"
 	SysProduct    = "product, default query (words as typed, escaped)"
 	SysProductAny = "product, words joined with OR (any word)"
 )
@@ -60,13 +63,15 @@ type EvalRow struct {
 
 // EvalReport is what RunEval measured.
 type EvalReport struct {
-	Date    time.Time
-	Machine Machine
-	Target  TargetInfo
-	Docs    int
-	Queries int
-	Depth   int
-	Rows    []EvalRow // the baseline first
+	Date     time.Time
+	Machine  Machine
+	Revision string // the product's source revision, if the caller knows it
+	Format   string // FormatText or FormatMarkdown
+	Target   TargetInfo
+	Docs     int
+	Queries  int
+	Depth    int
+	Rows     []EvalRow // the baseline first
 }
 
 // PlainQuery turns free text into a query of the product's language that
@@ -108,7 +113,11 @@ func RunEval(ctx context.Context, o EvalOptions) (*EvalReport, error) {
 	if o.MaxQueries > 0 && o.MaxQueries < len(cran.Queries) {
 		cran.Queries = cran.Queries[:o.MaxQueries]
 	}
-	rep := &EvalReport{Date: time.Now().UTC(), Machine: ReadMachine(), Docs: len(cran.Docs), Queries: len(cran.Queries), Depth: o.Depth}
+	if o.Format == "" {
+		o.Format = FormatText
+	}
+	rep := &EvalReport{Date: time.Now().UTC(), Machine: ReadMachine(), Format: o.Format,
+		Docs: len(cran.Docs), Queries: len(cran.Queries), Depth: o.Depth}
 
 	work, err := os.MkdirTemp(o.WorkDir, "distrisearch-eval-")
 	if err != nil {
@@ -120,11 +129,12 @@ func RunEval(ctx context.Context, o EvalOptions) (*EvalReport, error) {
 		defer os.RemoveAll(work)
 	}
 	share := Share{Name: "cranfield", Root: filepath.Join(work, "share")}
-	if err := cran.WriteShare(share.Root); err != nil {
+	names, contents, err := cran.WriteShare(share.Root, o.Format)
+	if err != nil {
 		return nil, err
 	}
 
-	bare, err := cranBare(cran.Docs)
+	bare, err := cranBare(ctx, names, contents)
 	if err != nil {
 		return nil, err
 	}
@@ -185,8 +195,9 @@ func RunEval(ctx context.Context, o EvalOptions) (*EvalReport, error) {
 }
 
 // cranBare builds the baseline for Cranfield: an in-memory scorch index
-// with one field, text, analyzed by "en", scored by BM25.
-func cranBare(docs []eval.Doc) (bleve.Index, error) {
+// with one field, text, analyzed by "en", scored by BM25, holding the text
+// package extract gets from each file (as the product does).
+func cranBare(ctx context.Context, names, contents []string) (bleve.Index, error) {
 	m := mapping.NewIndexMapping()
 	m.ScoringModel = bindex.BM25Scoring
 	m.DefaultAnalyzer = en.AnalyzerName
@@ -200,9 +211,15 @@ func cranBare(docs []eval.Doc) (bleve.Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bare cranfield index: %w", err)
 	}
+	x := extract.New(extract.DefaultLimits())
 	b := idx.NewBatch()
-	for _, d := range docs {
-		if err := b.Index(d.ID, map[string]any{"text": d.Text}); err != nil {
+	for i, name := range names {
+		res, err := x.Extract(ctx, name, strings.NewReader(contents[i]), int64(len(contents[i])))
+		if err != nil {
+			idx.Close()
+			return nil, fmt.Errorf("extract %s: %w", name, err)
+		}
+		if err := b.Index(cranID(name), map[string]any{"text": res.Text}); err != nil {
 			idx.Close()
 			return nil, fmt.Errorf("bare cranfield index: %w", err)
 		}
@@ -257,25 +274,29 @@ func productRank(ctx context.Context, c *client.Client, q string, depth int) ([]
 	return ids[:min(len(ids), depth)], nil
 }
 
-// Sections of docs/relevance.md written by the eval command.
+// Sections of docs/relevance.md written by the eval command: the latest
+// run of each file format (EvalSection + "-" + format) and the history.
 const (
 	EvalSection        = "eval"
 	EvalHistorySection = "eval-history"
 )
 
 // EvalHistoryHeader is the header of the history table.
-const EvalHistoryHeader = "| date (UTC) | machine | docs | queries | bare nDCG@10 | bare MAP | product nDCG@10 | product MAP | product OR nDCG@10 | product OR MAP |\n" +
-	"|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+const EvalHistoryHeader = "| date (UTC) | revision | machine | files | docs | queries | bare nDCG@10 | bare MAP | product nDCG@10 | product MAP | product OR nDCG@10 | product OR MAP |\n" +
+	"|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 
 // Markdown returns the report as the latest-run section of
 // docs/relevance.md; command is the command line that produced it.
 func (r *EvalReport) Markdown(command string) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	p("Latest run: %s UTC, `%s`.\n\n", r.Date.Format("2006-01-02 15:04"), command)
-	p("- Machine: %s.\n", r.Machine)
-	p("- Data: %d Cranfield documents, %d queries, graded judgements; the metrics see the top %d results of each query. Target: %s.\n\n",
-		r.Docs, r.Queries, r.Depth, r.Target.Name)
+	p("Latest run with `%s` files: %s UTC, `%s`.\n\n", r.Format, r.Date.Format("2006-01-02 15:04"), command)
+	p("- Machine: %s.", r.Machine)
+	if r.Revision != "" {
+		p(" Source: %s.", r.Revision)
+	}
+	p("\n- Data: %d Cranfield documents written as %s; %d queries, graded judgements; the metrics see the top %d results of each query. Target: %s.\n\n",
+		r.Docs, formatWords(r.Format), r.Queries, r.Depth, r.Target.Name)
 	p("| System | nDCG@10 | MAP | Δ nDCG@10 | Δ MAP | queries better / worse (nDCG@10) |\n|---|---:|---:|---:|---:|---:|\n")
 	for i, row := range r.Rows {
 		if i == 0 {
@@ -285,6 +306,11 @@ func (r *EvalReport) Markdown(command string) string {
 		base := r.Rows[0]
 		p("| %s | %.4f | %.4f | %+.4f (%+.1f%%) | %+.4f (%+.1f%%) | %d / %d |\n", row.System, row.NDCG10, row.MAP,
 			row.NDCG10-base.NDCG10, pct(row.NDCG10, base.NDCG10), row.MAP-base.MAP, pct(row.MAP, base.MAP), row.Better, row.Worse)
+	}
+	if len(r.Rows) > 1 {
+		base, prod := r.Rows[0], r.Rows[1]
+		p("\nProduct (default query) not worse than bare bleve on both metrics: **%s**.\n",
+			verdict(prod.NDCG10 >= base.NDCG10 && prod.MAP >= base.MAP))
 	}
 	return b.String()
 }
@@ -305,13 +331,23 @@ func (r *EvalReport) HistoryRow() string {
 	for len(cells) < 3 {
 		cells = append(cells, " | ")
 	}
-	return fmt.Sprintf("| %s | %s, %d cores, %s | %d | %d | %s |", r.Date.Format("2006-01-02 15:04"),
-		r.Machine.CPU, r.Machine.Cores, r.Machine.GoVersion, r.Docs, r.Queries, strings.Join(cells[:3], " | "))
+	return fmt.Sprintf("| %s | %s | %s, %d cores, %s | %s | %d | %d | %s |", r.Date.Format("2006-01-02 15:04"), r.Revision,
+		r.Machine.CPU, r.Machine.Cores, r.Machine.GoVersion, r.Format, r.Docs, r.Queries, strings.Join(cells[:3], " | "))
 }
 
 // UpdateDoc returns doc with the latest-run section replaced and a row
 // added to the history table.
 func (r *EvalReport) UpdateDoc(doc, command string) string {
-	doc = ReplaceSection(doc, EvalSection, r.Markdown(command))
+	doc = ReplaceSection(doc, EvalSection+"-"+r.Format, r.Markdown(command))
 	return AppendToSection(doc, EvalHistorySection, EvalHistoryHeader, r.HistoryRow())
+}
+
+func formatWords(format string) string {
+	switch format {
+	case FormatText:
+		return "`<id>.txt` files holding the `.W` text (title on the first line)"
+	case FormatMarkdown:
+		return "`<id>.md` files: the title as a `#` heading, then the rest of the `.W` text"
+	}
+	return format
 }

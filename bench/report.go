@@ -13,8 +13,8 @@ const (
 
 // IngestHistoryHeader is the header of the history table: one row per run
 // of the benchmark.
-const IngestHistoryHeader = "| date (UTC) | machine | target | files | MB | product docs/s | bare docs/s | ratio | API p50 ms | bare p50 ms | Δ p50 ms | API p99 ms | bare p99 ms |\n" +
-	"|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+const IngestHistoryHeader = "| date (UTC) | revision | machine | target | files | MB | product docs/s | bare docs/s | ratio | API p50 ms | bare p50 ms | Δ p50 ms | API p99 ms | bare p99 ms |\n" +
+	"|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 
 // Targets of issue 2, shown next to the figures.
 const (
@@ -35,8 +35,11 @@ func (r *IngestReport) Markdown(command string) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	p("Latest run: %s UTC, `%s`.\n\n", r.Date.Format("2006-01-02 15:04"), command)
-	p("- Machine: %s.\n", r.Machine)
-	p("- Corpus: `%s`, %d files with text, %.1f MB on disk, %.1f MB of extracted text; %d files without text (binaries, images, archives) left out of both sides.\n",
+	p("- Machine: %s.", r.Machine)
+	if r.Revision != "" {
+		p(" Source: %s.", r.Revision)
+	}
+	p("\n- Corpus: `%s`, %d files with text, %.1f MB on disk, %.1f MB of extracted text; %d files without text (binaries, images, archives) left out of both sides.\n",
 		r.Corpus.Source, r.Corpus.Files, float64(r.Corpus.Bytes)/1e6, float64(r.Corpus.TextBytes)/1e6, r.Corpus.Skipped)
 	p("- Target: %s (%d node(s), %d cop%s of each record). Figures are medians of %d run(s).\n\n",
 		r.Target.Name, r.Target.Nodes, r.Target.Replication, plural(r.Target.Replication, "y", "ies"), r.Runs)
@@ -70,8 +73,8 @@ func (r *IngestReport) Markdown(command string) string {
 func (r *IngestReport) HistoryRow() string {
 	api, _ := r.LatencyOf(LatAPI)
 	bare, _ := r.LatencyOf(LatBare)
-	return fmt.Sprintf("| %s | %s, %d cores, %s | %s | %d | %.1f | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |",
-		r.Date.Format("2006-01-02 15:04"), r.Machine.CPU, r.Machine.Cores, r.Machine.GoVersion, r.Target.Name,
+	return fmt.Sprintf("| %s | %s | %s, %d cores, %s | %s | %d | %.1f | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |",
+		r.Date.Format("2006-01-02 15:04"), r.Revision, r.Machine.CPU, r.Machine.Cores, r.Machine.GoVersion, r.Target.Name,
 		r.Corpus.Files, float64(r.Corpus.Bytes)/1e6, r.Product.DocsPerSec(), r.Bare.DocsPerSec(), r.Ratio,
 		ms(api.P50), ms(bare.P50), ms(api.P50)-ms(bare.P50), ms(api.P99), ms(bare.P99))
 }

@@ -19,6 +19,7 @@ func runEval(ctx context.Context, args []string, command string, stdout, stderr 
 	fs.StringVar(&o.Data, "data", defaultCranfield(), "directory with cran.all.1400, cran.qry and cranqrel")
 	fs.IntVar(&o.MaxDocs, "max-docs", 0, "index only the first documents (0: all)")
 	fs.IntVar(&o.MaxQueries, "max-queries", 0, "run only the first queries (0: all)")
+	fs.StringVar(&o.Format, "format", o.Format, "document files: txt (the .W text, title on the first line) or md (title as a # heading)")
 	fs.IntVar(&o.Depth, "depth", o.Depth, "ranked results per query that the metrics see")
 	fs.StringVar(&o.WorkDir, "work", "", "parent of the temporary work directory (default: the system's)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the work directory")
@@ -40,6 +41,7 @@ func runEval(ctx context.Context, args []string, command string, stdout, stderr 
 	if err != nil {
 		return err
 	}
+	rep.Revision = revision(ctx)
 	fmt.Fprintln(stdout, rep.Markdown(command))
 	if *doc == "" {
 		return nil

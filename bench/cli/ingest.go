@@ -51,6 +51,7 @@ func runIngestSearch(ctx context.Context, args []string, command string, stdout,
 	if err != nil {
 		return err
 	}
+	rep.Revision = revision(ctx)
 	fmt.Fprintln(stdout, rep.Markdown(command))
 	if *doc == "" {
 		return nil

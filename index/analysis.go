@@ -57,6 +57,7 @@ func isConnector(b byte) bool {
 
 func (codeTokenizer) Tokenize(input []byte) analysis.TokenStream {
 	var out analysis.TokenStream
+	var slab tokenSlab
 	var cur *analysis.Token // the token being built, nil if none
 	connEnd := -1           // end of a connector run right after cur, -1 if none
 	closeCur := func() {
@@ -89,7 +90,8 @@ func (codeTokenizer) Tokenize(input []byte) analysis.TokenStream {
 			closeCur()
 		case segment.Ideo, segment.Kana:
 			closeCur()
-			cur = &analysis.Token{Start: start, End: end, Type: analysis.Ideographic}
+			cur = slab.next(len(input))
+			cur.Start, cur.End, cur.Type = start, end, analysis.Ideographic
 			closeCur()
 		default:
 			if cur != nil && connEnd == start && end-cur.Start <= maxTokenBytes {
@@ -99,15 +101,30 @@ func (codeTokenizer) Tokenize(input []byte) analysis.TokenStream {
 				continue
 			}
 			closeCur()
-			typ := analysis.AlphaNumeric
+			cur = slab.next(len(input))
+			cur.Start, cur.End, cur.Type = start, end, analysis.AlphaNumeric
 			if seg.Type() == segment.Number {
-				typ = analysis.Numeric
+				cur.Type = analysis.Numeric
 			}
-			cur = &analysis.Token{Start: start, End: end, Type: typ}
 		}
 	}
 	closeCur()
 	return out
+}
+
+// tokenSlab hands out tokens from chunks, to allocate a few large blocks
+// instead of one small object per token.
+type tokenSlab struct {
+	chunk []analysis.Token
+}
+
+func (s *tokenSlab) next(inputLen int) *analysis.Token {
+	if len(s.chunk) == 0 {
+		s.chunk = make([]analysis.Token, min(max(inputLen/8, 16), 1024))
+	}
+	t := &s.chunk[0]
+	s.chunk = s.chunk[1:]
+	return t
 }
 
 func allConnectors(b []byte) bool {
@@ -130,6 +147,7 @@ type subwordFilter struct{}
 
 func (subwordFilter) Filter(in analysis.TokenStream) analysis.TokenStream {
 	out := make(analysis.TokenStream, 0, len(in)+len(in)/2)
+	var slab tokenSlab
 	pos := 0
 	for _, tok := range in {
 		pos++
@@ -143,14 +161,19 @@ func (subwordFilter) Filter(in analysis.TokenStream) analysis.TokenStream {
 			tok.Position = pos
 			out = append(out, tok)
 		}
+		// The parts get their own copy of the bytes (later filters change
+		// terms in place); each part's capacity ends where it ends.
+		buf := append([]byte(nil), tok.Term...)
 		for i, p := range parts {
-			out = append(out, &analysis.Token{
-				Term:     append([]byte(nil), tok.Term[p[0]:p[1]]...),
+			t := slab.next(len(in) * 2)
+			*t = analysis.Token{
+				Term:     buf[p[0]:p[1]:p[1]],
 				Start:    tok.Start + p[0],
 				End:      tok.Start + p[1],
 				Position: pos + i,
 				Type:     tok.Type,
-			})
+			}
+			out = append(out, t)
 		}
 		pos += len(parts) - 1
 	}

@@ -92,8 +92,18 @@ func newSearcher(t testing.TB, opts index.SearchOptions, parts ...*index.Index) 
 	return s
 }
 
-// run searches and fails the test on error.
+// run searches and fails the test on error or a partial result.
 func run(t testing.TB, s *index.Searcher, req distrisearch.SearchRequest) distrisearch.SearchResult {
+	t.Helper()
+	res := runPartial(t, s, req)
+	if res.Partial {
+		t.Fatalf("search %q: partial result, missing %v", req.Query, res.Partitions.Missing)
+	}
+	return res
+}
+
+// runPartial searches and fails the test on error only.
+func runPartial(t testing.TB, s *index.Searcher, req distrisearch.SearchRequest) distrisearch.SearchResult {
 	t.Helper()
 	if req.Limit == 0 {
 		req.Limit = distrisearch.MaxLimit

@@ -123,13 +123,18 @@ func TestSearchMatches(t *testing.T) {
 		{"*", []string{"src/lock.go", "notes/mutex.txt", "src/config.go", "notes/howto.md", "reports/2024/q1.pdf", "reports/2024/q2.pdf", "reports/2025/summary.docx", "reports2/other.txt"}},
 		{"-type:pdf -type:text", []string{"src/lock.go", "src/config.go", "reports/2025/summary.docx"}},
 	}
+	// The same files in three partitions (global statistics) match alike.
+	split := newSearcher(t, index.DefaultSearchOptions(),
+		openWith(t, "a", corpus[:3]...), openWith(t, "b", corpus[3:6]...), openWith(t, "c", corpus[6:]...))
 	for _, tt := range tests {
-		res := run(t, s, distrisearch.SearchRequest{Query: tt.q})
-		if got, want := sorted(paths(res)), sorted(tt.want); !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
-			t.Errorf("%q: got %q, want %q", tt.q, got, want)
-		}
-		if res.Total != uint64(len(tt.want)) {
-			t.Errorf("%q: total %d, want %d", tt.q, res.Total, len(tt.want))
+		for layout, s := range map[string]*index.Searcher{"one": s, "split": split} {
+			res := run(t, s, distrisearch.SearchRequest{Query: tt.q, Facets: true})
+			if got, want := sorted(paths(res)), sorted(tt.want); !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
+				t.Errorf("%s %q: got %q, want %q", layout, tt.q, got, want)
+			}
+			if res.Total != uint64(len(tt.want)) {
+				t.Errorf("%s %q: total %d, want %d", layout, tt.q, res.Total, len(tt.want))
+			}
 		}
 	}
 }
@@ -491,7 +496,7 @@ func TestPartialResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := run(t, s, distrisearch.SearchRequest{Query: "mutex"})
+	res := runPartial(t, s, distrisearch.SearchRequest{Query: "mutex"})
 	if len(res.Hits) != 2 || !res.Partial ||
 		!reflect.DeepEqual(res.Partitions, distrisearch.PartitionCount{Total: 2, Answered: 1, Missing: []string{"down"}}) {
 		t.Errorf("hits %q partial %v partitions %+v", paths(res), res.Partial, res.Partitions)

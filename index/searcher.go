@@ -204,6 +204,12 @@ func preSearch(ctx context.Context, br *bleve.SearchRequest, parts []bleve.Index
 			total.FieldCardinality[f] += c
 		}
 	}
+	// Filters run unscored, and bleve may merge their terms into one
+	// searcher of the pseudo-field "*", which still looks up statistics
+	// and fails without an entry (its score is never used).
+	if _, ok := total.FieldCardinality["*"]; !ok {
+		total.FieldCardinality["*"] = int(total.DocCount)
+	}
 	var answered []bleve.Index
 	for i, p := range parts {
 		if ok[i] {

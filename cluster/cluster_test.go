@@ -63,15 +63,18 @@ func TestThreeNodesElectALeader(t *testing.T) {
 
 func TestKillLeaderElectsNewLeaderAndRestartRejoins(t *testing.T) {
 	c := testcluster.Start(t, 3, testcluster.Options{})
-	old := c.WaitLeader(5 * time.Second)
-	c.Eventually(10*time.Second, "three voters", func() bool { return len(old.Get().Status().Voters) == 3 })
-	oldFence := old.Get().Status().FencingToken
+	first := c.WaitLeader(5 * time.Second)
+	c.Eventually(10*time.Second, "three voters", func() bool { return len(first.Get().Status().Voters) == 3 })
+	old, oldFence := leaderWithFence(t, c)
 	old.Kill()
-	nl := c.WaitLeader(10*time.Second, old)
-	st := nl.Get().Status()
-	if st.LeaderID != nl.ID() || st.FencingToken <= oldFence {
-		t.Fatalf("new leader status: leader %s fence %d (old fence %d)", st.LeaderID, st.FencingToken, oldFence)
+	nl, newFence := leaderWithFence(t, c, old)
+	if newFence <= oldFence {
+		t.Fatalf("new leader's fence %d not above the old %d", newFence, oldFence)
 	}
+	c.Eventually(5*time.Second, "status shows the new leader", func() bool {
+		st := nl.Get().Status()
+		return st.LeaderID == nl.ID() && st.FencingToken >= newFence
+	})
 	for _, nd := range c.Nodes() {
 		if nd != old {
 			c.Eventually(5*time.Second, "leader_elected event", func() bool { return hasEvent(nd.Events(), cluster.EventLeaderElected, nl.ID()) })
@@ -126,7 +129,11 @@ func TestWritesOnFollowersAreForwarded(t *testing.T) {
 			continue
 		}
 		n := nd.Get()
-		l, err := n.AcquireLock(ctx, "lock-"+nd.ID(), "owner-"+nd.ID(), time.Minute)
+		var l cluster.Lock
+		err := retry(ctx, func() (err error) {
+			l, err = n.AcquireLock(ctx, "lock-"+nd.ID(), "owner-"+nd.ID(), time.Minute)
+			return err
+		})
 		if err != nil {
 			t.Fatalf("node %d acquire: %v", nd.Index, err)
 		}
@@ -134,10 +141,14 @@ func TestWritesOnFollowersAreForwarded(t *testing.T) {
 			t.Fatalf("lock %+v", l)
 		}
 		svc := cluster.Service{Type: "test", NodeID: nd.ID(), Host: "127.0.0.1", Port: 9000 + nd.Index}
-		if err := n.RegisterService(ctx, svc); err != nil {
+		if err := retry(ctx, func() error { return n.RegisterService(ctx, svc) }); err != nil {
 			t.Fatalf("node %d register service: %v", nd.Index, err)
 		}
-		v, err := n.ConsistentView(ctx)
+		var v *cluster.View
+		err = retry(ctx, func() (err error) {
+			v, err = n.ConsistentView(ctx)
+			return err
+		})
 		if err != nil {
 			t.Fatalf("consistent view from node %d: %v", nd.Index, err)
 		}
@@ -151,30 +162,32 @@ func TestLocksLeaseAndFencing(t *testing.T) {
 	c := testcluster.Start(t, 3, testcluster.Options{})
 	c.WaitLeader(5 * time.Second)
 	a, b := c.Node(1).Get(), c.Node(2).Get()
-	ctx := ctxT(t, 20*time.Second)
-	la, err := a.AcquireLock(ctx, "res", "alice", 400*time.Millisecond)
-	if err != nil {
+	ctx := ctxT(t, 30*time.Second)
+	const ttl = 2 * time.Second
+	var la, lb cluster.Lock
+	if err := retry(ctx, func() (err error) { la, err = a.AcquireLock(ctx, "res", "alice", ttl); return err }); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.AcquireLock(ctx, "res", "bob", time.Second); !errors.Is(err, cluster.ErrLockHeld) {
+	err := retry(ctx, func() error { _, err := b.AcquireLock(ctx, "res", "bob", ttl); return err })
+	if !errors.Is(err, cluster.ErrLockHeld) {
 		t.Fatalf("bob acquired a held lock: %v", err)
 	}
-	if _, err := a.RenewLock(ctx, "res", "alice", la.Token, 400*time.Millisecond); err != nil {
+	if err := retry(ctx, func() error { _, err := a.RenewLock(ctx, "res", "alice", la.Token, ttl); return err }); err != nil {
 		t.Fatalf("renew: %v", err)
 	}
 	// The lease runs out; bob gets the lock with a larger token.
-	var lb cluster.Lock
-	c.Eventually(5*time.Second, "lease expiry", func() bool {
+	c.Eventually(10*time.Second, "lease expiry", func() bool {
 		lb, err = b.AcquireLock(ctx, "res", "bob", time.Minute)
 		return err == nil
 	})
 	if lb.Token <= la.Token {
 		t.Fatalf("new token %d not above %d", lb.Token, la.Token)
 	}
-	if _, err := a.RenewLock(ctx, "res", "alice", la.Token, time.Second); !errors.Is(err, cluster.ErrLockNotHeld) {
+	err = retry(ctx, func() error { _, err := a.RenewLock(ctx, "res", "alice", la.Token, ttl); return err })
+	if !errors.Is(err, cluster.ErrLockNotHeld) {
 		t.Fatalf("expired holder renewed: %v", err)
 	}
-	if err := a.ReleaseLock(ctx, "res", "alice", la.Token); !errors.Is(err, cluster.ErrLockNotHeld) {
+	if err := retry(ctx, func() error { return a.ReleaseLock(ctx, "res", "alice", la.Token) }); !errors.Is(err, cluster.ErrLockNotHeld) {
 		t.Fatalf("expired holder released: %v", err)
 	}
 	// A resource guarded by the fencing token refuses alice once bob wrote.
@@ -188,7 +201,7 @@ func TestLocksLeaseAndFencing(t *testing.T) {
 	if err := res.CheckFence("res", la.Token); !errors.Is(err, cluster.ErrStaleFence) {
 		t.Fatalf("stale token accepted: %v", err)
 	}
-	if err := b.ReleaseLock(ctx, "res", "bob", lb.Token); err != nil {
+	if err := retry(ctx, func() error { return b.ReleaseLock(ctx, "res", "bob", lb.Token) }); err != nil {
 		t.Fatal(err)
 	}
 }

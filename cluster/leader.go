@@ -223,17 +223,25 @@ func (n *Node) applyCommand(c command) (result, error) {
 	}
 	f := n.raft.Apply(b, n.cfg.ApplyTimeout)
 	if err := f.Error(); err != nil {
-		switch {
-		case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrRaftShutdown), errors.Is(err, raft.ErrEnqueueTimeout):
-			return result{}, fmt.Errorf("%w: %v", ErrNotLeader, err)
-		}
-		return result{}, fmt.Errorf("%w: %v", ErrUnknownOutcome, err)
+		return result{}, raftErr(err)
 	}
 	r, ok := f.Response().(result)
 	if !ok {
 		return result{}, fmt.Errorf("%w: unexpected apply response", ErrUnknownOutcome)
 	}
 	return r, r.err()
+}
+
+// raftErr maps Raft's errors to the package's: refused before the entry
+// was appended (not leader, shut down, queue full) or outcome unknown.
+func raftErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrRaftShutdown), errors.Is(err, raft.ErrEnqueueTimeout):
+		return fmt.Errorf("%w: %v", ErrNotLeader, err)
+	}
+	return fmt.Errorf("%w: %v", ErrUnknownOutcome, err)
 }
 
 // proposeFenced applies a leader-only command with the current leadership's

@@ -110,9 +110,7 @@ func TestLeaveAndRejoin(t *testing.T) {
 		m := member(nl.Get(), id)
 		return m.Status == cluster.StatusLeft && !m.Voter && len(st.Voters) == 3 && !containsStr(st.Voters, id)
 	})
-	if !hasEvent(nl.Events(), cluster.EventNodeLeft, id) {
-		t.Fatal("no node_left event")
-	}
+	c.Eventually(5*time.Second, "node_left event", func() bool { return hasEvent(nl.Events(), cluster.EventNodeLeft, id) })
 	// Restarting with the same data directory rejoins without a token.
 	if err := leader.Restart(); err != nil {
 		t.Fatal(err)
@@ -120,9 +118,7 @@ func TestLeaveAndRejoin(t *testing.T) {
 	c.Eventually(10*time.Second, "rejoined", func() bool {
 		return member(c.WaitLeader(5*time.Second).Get(), id).Status == cluster.StatusAlive
 	})
-	if !hasEvent(nl.Events(), cluster.EventNodeJoined, id) {
-		t.Fatal("no node_joined event on rejoin")
-	}
+	c.Eventually(5*time.Second, "node_joined event on rejoin", func() bool { return hasEvent(nl.Events(), cluster.EventNodeJoined, id) })
 }
 
 func containsStr(list []string, s string) bool {

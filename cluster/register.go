@@ -216,7 +216,7 @@ func (n *Node) leaveMember(id string) error {
 				return fmt.Errorf("%w: the leader must hand over leadership before leaving", ErrNotLeader)
 			}
 			if id != n.id {
-				err = n.raft.RemoveServer(s.ID, 0, n.cfg.ApplyTimeout).Error()
+				err = raftErr(n.raft.RemoveServer(s.ID, 0, n.cfg.ApplyTimeout).Error())
 			}
 		}
 	}

@@ -188,7 +188,7 @@ func (n *Node) promote(ctx context.Context, id string, standby bool) error {
 
 func (n *Node) removeServer(id string) error {
 	if err := n.raft.RemoveServer(raft.ServerID(id), 0, n.cfg.ApplyTimeout).Error(); err != nil {
-		return fmt.Errorf("remove server %s: %w", id, err)
+		return fmt.Errorf("remove server %s: %w", id, raftErr(err))
 	}
 	m, ok := n.View().Member(id)
 	if ok && (m.Voter || m.Standby) {

@@ -16,14 +16,16 @@ import (
 	"github.com/distrisearch/distrisearch/transport/pki"
 )
 
-// TestConfig returns a cluster.Config with timings fit for tests: Raft
-// timeouts of 200 ms, heartbeats every 100 ms, a detector that suspects
-// after a few hundred milliseconds of silence.
+// TestConfig returns a cluster.Config with timings fit for tests on a busy
+// machine under the race detector: Raft timeouts of 400 ms (the defaults'
+// 150 ms make leadership flap when the test binary is starved of CPU),
+// heartbeats every 100 ms, a detector that suspects after a few hundred
+// milliseconds of silence. Failover measurements use DefaultConfig.
 func TestConfig() cluster.Config {
 	c := cluster.DefaultConfig()
-	c.HeartbeatTimeout = 200 * time.Millisecond
-	c.ElectionTimeout = 200 * time.Millisecond
-	c.LeaderLeaseTimeout = 150 * time.Millisecond
+	c.HeartbeatTimeout = 400 * time.Millisecond
+	c.ElectionTimeout = 400 * time.Millisecond
+	c.LeaderLeaseTimeout = 300 * time.Millisecond
 	c.HeartbeatInterval = 100 * time.Millisecond
 	c.CheckInterval = 50 * time.Millisecond
 	c.Detector.FirstHeartbeatEstimate = 100 * time.Millisecond

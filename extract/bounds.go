@@ -20,6 +20,9 @@ var (
 	ErrLimit = errors.New("limit exceeded")
 	// ErrTimeout: the file took longer than Limits.Timeout.
 	ErrTimeout = errors.New("timed out")
+	// ErrUnsupported: the file uses a feature the extractor does not
+	// handle, such as PDF encryption.
+	ErrUnsupported = errors.New("unsupported file")
 )
 
 // failure is an error whose message is the whole human reason and whose kind

@@ -9,8 +9,9 @@
 // or nest deeper than Limits.MaxDepth, and gives up after Limits.Timeout. A
 // failure (corrupt file, parser panic, bomb, limit, timeout) is an error whose
 // message is a short human reason such as "corrupt pdf: ..." or "timed out
-// after 20s"; it matches ErrCorrupt, ErrLimit or ErrTimeout with errors.Is,
-// and the Result still carries what was determined (MIME, Type, maybe Title,
+// after 20s"; it matches ErrCorrupt, ErrLimit, ErrTimeout or ErrUnsupported
+// with errors.Is (a cancelled ctx gives an error wrapping ctx.Err()), and
+// the Result still carries what was determined (MIME, Type, maybe Title,
 // Meta and the text read before the failure). Files of formats without an
 // extractor get Type and MIME only, with Extractor == "" and no error.
 //
@@ -190,8 +191,8 @@ func (x *Extractor) run(ctx context.Context, name string, r io.ReaderAt, size in
 		if j != nil {
 			res.Text = j.out.String()
 			res.Truncated = res.Truncated || j.out.truncated
-			if res.Text != "" {
-				res.Extractor = res.Type
+			if err == nil || res.Text != "" {
+				res.Extractor = res.Type // it ran, or left text before failing
 			}
 		}
 		res.Meta = trimMeta(res.Meta)

@@ -17,10 +17,11 @@ type Limits struct {
 	// Timeout bounds one Extract call.
 	Timeout time.Duration
 	// MaxEntries bounds the archive entries inspected in zip-based formats,
-	// the parts of a MIME message and the pages of a PDF.
+	// the parts of a MIME message, the chapters of an EPUB and the pages of
+	// a PDF.
 	MaxEntries int
 	// MaxEntryBytes bounds the decompressed bytes of one archive entry (or
-	// PDF stream, or MIME part) and, separately, their total for one file.
+	// PDF stream) and, separately, their total for one file.
 	MaxEntryBytes int64
 	// MaxDepth bounds nesting: XML elements, MIME multiparts, RTF groups,
 	// the PDF page tree.
@@ -39,7 +40,7 @@ func DefaultLimits() Limits {
 	}
 }
 
-// Validate reports the first field that is out of range.
+// Validate reports every field that is out of range.
 func (l Limits) Validate() error {
 	var errs []error
 	if l.MaxInputBytes <= 0 {

@@ -10,10 +10,6 @@ import (
 	"github.com/ledongthuc/pdf"
 )
 
-// ErrUnsupported: the file uses a feature the extractor does not handle,
-// such as an encrypted PDF.
-var ErrUnsupported = errors.New("unsupported file")
-
 // extractPDF extracts the text of a PDF page by page. ledongthuc/pdf parses
 // the file structure and the fonts, after pdfPreflight has refused the
 // values that would crash it (pdfcheck.go); the content streams are read by

@@ -86,7 +86,7 @@ func TestContentDetection(t *testing.T) {
 		{"README", []byte("Read me first.\r\nSecond line.\r\n"), "text", "text/plain", "text", "Read me first.\nSecond line."},
 		{"picture.png", img.Bytes(), "image", "image/png", "", ""},
 		{"picture", img.Bytes(), "image", "image/png", "", ""},
-		{"empty.txt", nil, "text", "text/plain", "", ""},
+		{"empty.txt", nil, "text", "text/plain", "text", ""},
 		{"latin.txt", []byte("caf\xe9 cr\xe8me"), "text", "text/plain", "text", "café crème"},
 		{"bom.txt", []byte("\xef\xbb\xbfwith bom"), "text", "text/plain", "text", "with bom"},
 	}

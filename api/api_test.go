@@ -60,9 +60,10 @@ func (nopCloser) Close() error { return nil }
 
 type fakeCluster struct{}
 
-func (fakeCluster) Nodes(context.Context) ([]NodeInfo, error) {
-	return []NodeInfo{{ID: "n1", Self: true, Status: "ALIVE"}}, nil
+func (fakeCluster) Info(context.Context) (ClusterInfo, error) {
+	return ClusterInfo{Self: "n1", Nodes: []NodeInfo{{ID: "n1", Self: true, Status: "ALIVE"}}}, nil
 }
+func (fakeCluster) Leave(context.Context) error { return nil }
 
 type fakeStatus struct{}
 
@@ -289,7 +290,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	}
 	srv := newTestServer(t, nil, nil)
 	served := map[string]bool{}
-	for _, p := range []string{"/api/health", "/api/status", "/api/search", "/api/files/{file_id}", "/api/files/{file_id}/content", "/api/files/{file_id}/download", "/api/nodes", "/api/events", "/api/openapi.json"} {
+	for _, p := range []string{"/api/health", "/api/status", "/api/search", "/api/files/{file_id}", "/api/files/{file_id}/content", "/api/files/{file_id}/download", "/api/nodes", "/api/events", "/api/node/leave", "/api/openapi.json"} {
 		served[p] = true
 	}
 	for p := range doc.Paths {
@@ -297,7 +298,11 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 			t.Errorf("documented but not in the test's route list: %s", p)
 		}
 		concrete := regexp.MustCompile(`\{[a-z_]+\}`).ReplaceAllString(p, fileA)
-		if rec := do(t, srv, "GET", concrete, nil, nil); rec.Code == 404 && strings.Contains(rec.Body.String(), "no such endpoint") {
+		method := "GET"
+		if _, ok := doc.Paths[p]["get"]; !ok {
+			method = "POST"
+		}
+		if rec := do(t, srv, method, concrete, nil, nil); rec.Code == 404 && strings.Contains(rec.Body.String(), "no such endpoint") {
 			t.Errorf("documented path %s is not served", p)
 		}
 	}

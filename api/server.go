@@ -104,6 +104,7 @@ func (s *Server) routes() {
 	s.route("/api/files/{file_id}/download", get(s.handleDownload))
 	s.route("/api/nodes", get(s.handleNodes))
 	s.route("/api/events", get(s.handleEvents))
+	s.route("/api/node/leave", map[string]http.HandlerFunc{http.MethodPost: s.handleLeave})
 	s.route("/api/openapi.json", get(s.handleOpenAPI))
 	for pattern, h := range s.cfg.Extra {
 		s.mux.Handle(pattern, s.instrument(pattern, h))
@@ -163,12 +164,28 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleNodes(w http.ResponseWriter, r *http.Request) {
-	nodes, err := s.cfg.Cluster.Nodes(r.Context())
+	info, err := s.cfg.Cluster.Info(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"nodes": nodes})
+	if info.Nodes == nil {
+		info.Nodes = []NodeInfo{}
+	}
+	if info.Services == nil {
+		info.Services = []ServiceInfo{}
+	}
+	writeJSON(w, http.StatusOK, info)
+}
+
+// handleLeave makes this node leave the cluster gracefully; the process
+// keeps serving its API until it is stopped.
+func (s *Server) handleLeave(w http.ResponseWriter, r *http.Request) {
+	if err := s.cfg.Cluster.Leave(r.Context()); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "left"})
 }
 
 var errBadFileID = ds.Errorf(ds.KindInvalid, "bad_file_id", "a file id is 64 lower-case hexadecimal characters")

@@ -30,9 +30,38 @@ type Blob interface {
 	io.Closer
 }
 
-// Cluster describes the nodes this node knows of.
+// Cluster describes the cluster as this node sees it, and lets the node
+// leave it.
 type Cluster interface {
-	Nodes(ctx context.Context) ([]NodeInfo, error)
+	Info(ctx context.Context) (ClusterInfo, error)
+	// Leave removes this node from the cluster gracefully.
+	Leave(ctx context.Context) error
+}
+
+// ClusterInfo is GET /api/nodes: the members, the leader, the Raft term, the
+// current fencing token and the service registry.
+type ClusterInfo struct {
+	ClusterID    string        `json:"cluster_id"`
+	Self         string        `json:"self"`
+	LeaderID     string        `json:"leader_id"`
+	Term         uint64        `json:"term"`
+	FencingToken uint64        `json:"fencing_token"`
+	RaftState    string        `json:"raft_state"`
+	Index        uint64        `json:"index"`
+	Nodes        []NodeInfo    `json:"nodes"`
+	Services     []ServiceInfo `json:"services"`
+	Config       any           `json:"config,omitempty"`
+}
+
+// ServiceInfo is an entry of the service registry.
+type ServiceInfo struct {
+	ID        string    `json:"id"` // type:node:port
+	Type      string    `json:"type"`
+	NodeID    string    `json:"node_id"`
+	Host      string    `json:"host"`
+	Port      int       `json:"port"`
+	Health    string    `json:"health"` // HEALTHY, DEGRADED, DOWN
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Status reports what the node is doing: scan progress and index size.
@@ -42,19 +71,19 @@ type Status interface {
 
 // NodeInfo is one node as GET /api/nodes shows it.
 type NodeInfo struct {
-	ID         string    `json:"id"`
-	HTTPAddr   string    `json:"http_addr"`
-	Role       string    `json:"role"`
-	Status     string    `json:"status"`
-	Self       bool      `json:"self"`
-	Version    string    `json:"version"`
-	StartedAt  time.Time `json:"started_at"`
-	Shares     []string  `json:"shares"`
-	Files      uint64    `json:"files"`
-	Leader     bool      `json:"leader"`
-	Voter      bool      `json:"voter"`
-	Phi        float64   `json:"phi"`
-	LastSeenAt time.Time `json:"last_heartbeat,omitempty"`
+	ID           string    `json:"id"`
+	HTTPAddr     string    `json:"http_addr"`
+	InternalAddr string    `json:"internal_addr"`
+	Role         string    `json:"role"`   // COORDINATOR (the leader), WORKER, GATEWAY, HYBRID
+	Status       string    `json:"status"` // ALIVE, SUSPECT, DEAD, LEFT
+	StatusSince  time.Time `json:"status_since,omitzero"`
+	Self         bool      `json:"self"`
+	Leader       bool      `json:"leader"`
+	Voter        bool      `json:"voter"`
+	Standby      bool      `json:"standby,omitempty"`
+	Phi          float64   `json:"phi"`
+	LastSeenAt   time.Time `json:"last_heartbeat,omitzero"`
+	JoinedAt     time.Time `json:"joined_at,omitzero"`
 }
 
 // NodeStatus is GET /api/status: what this node holds and is doing.

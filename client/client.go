@@ -6,6 +6,7 @@
 package client
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -155,19 +156,6 @@ func (c *Client) Status(ctx context.Context) (api.NodeStatus, error) {
 	return st, err
 }
 
-// Nodes lists the cluster's nodes.
-func (c *Client) Nodes(ctx context.Context) ([]api.NodeInfo, error) {
-	hr, err := c.newRequest(ctx, http.MethodGet, "/api/nodes", nil, nil)
-	if err != nil {
-		return nil, err
-	}
-	var out struct {
-		Nodes []api.NodeInfo `json:"nodes"`
-	}
-	err = c.do(hr, &out)
-	return out.Nodes, err
-}
-
 // Download streams a file's bytes from offset on. etag, when set, makes the
 // server send the whole file (status 200) instead of a range if the content
 // changed; the returned bool says whether the body starts at offset.
@@ -195,4 +183,85 @@ func (c *Client) Download(ctx context.Context, fileID string, offset int64, etag
 		defer resp.Body.Close()
 		return nil, 0, false, decodeError(resp)
 	}
+}
+
+// Event is one server-sent event of GET /api/events.
+type Event struct {
+	ID   string          // the Lamport stamp
+	Type string          // the event type
+	Data json.RawMessage // the event as JSON
+}
+
+// Events streams events until ctx ends or fn returns an error. since
+// replays retained events after that id (0: only what the node retains
+// from the start). types filters; none means all.
+func (c *Client) Events(ctx context.Context, since uint64, types []string, fn func(Event) error) error {
+	q := url.Values{}
+	if len(types) > 0 {
+		q.Set("types", strings.Join(types, ","))
+	}
+	hr, err := c.newRequest(ctx, http.MethodGet, "/api/events", q, nil)
+	if err != nil {
+		return err
+	}
+	hr.Header.Set("Accept", "text/event-stream")
+	hr.Header.Set("Last-Event-ID", strconv.FormatUint(since, 10))
+	hc := *c.http
+	hc.Timeout = 0
+	resp, err := hc.Do(hr)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return &ds.Error{Kind: ds.KindUnavailable, Code: "unreachable", Message: fmt.Sprintf("cannot reach %s: %v", c.base.Host, err), Err: err}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		return decodeError(resp)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	var ev Event
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "":
+			if ev.Type != "" {
+				if err := fn(ev); err != nil {
+					return err
+				}
+			}
+			ev = Event{}
+		case strings.HasPrefix(line, "id: "):
+			ev.ID = line[4:]
+		case strings.HasPrefix(line, "event: "):
+			ev.Type = line[7:]
+		case strings.HasPrefix(line, "data: "):
+			ev.Data = json.RawMessage(line[6:])
+		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return sc.Err()
+}
+
+// Cluster returns the cluster as the node sees it (GET /api/nodes).
+func (c *Client) Cluster(ctx context.Context) (api.ClusterInfo, error) {
+	hr, err := c.newRequest(ctx, http.MethodGet, "/api/nodes", nil, nil)
+	if err != nil {
+		return api.ClusterInfo{}, err
+	}
+	var out api.ClusterInfo
+	err = c.do(hr, &out)
+	return out, err
+}
+
+// Leave asks the node to leave its cluster gracefully.
+func (c *Client) Leave(ctx context.Context) error {
+	hr, err := c.newRequest(ctx, http.MethodPost, "/api/node/leave", nil, nil)
+	if err != nil {
+		return err
+	}
+	return c.do(hr, nil)
 }

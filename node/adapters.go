@@ -11,6 +11,7 @@ import (
 
 	ds "github.com/distrisearch/distrisearch"
 	"github.com/distrisearch/distrisearch/api"
+	"github.com/distrisearch/distrisearch/events"
 	"github.com/distrisearch/distrisearch/index"
 	"github.com/distrisearch/distrisearch/scan"
 	"github.com/distrisearch/distrisearch/store"
@@ -37,6 +38,7 @@ type sink struct {
 	store *store.Store
 	index *index.Index
 	log   *slog.Logger
+	bus   *events.Bus
 }
 
 var _ scan.Sink = (*sink)(nil)
@@ -71,9 +73,10 @@ func (k *sink) Apply(ctx context.Context, b scan.Batch) error {
 		}
 		puts = append(puts, rec)
 	}
+	var gone []ds.Record
 	if len(b.Deletes) > 0 {
-		gone, err := k.store.Delete(b.Deletes...)
-		if err != nil {
+		var err error
+		if gone, err = k.store.Delete(b.Deletes...); err != nil {
 			return err
 		}
 		for _, r := range gone {
@@ -83,7 +86,24 @@ func (k *sink) Apply(ctx context.Context, b scan.Batch) error {
 	if len(puts) == 0 && len(stale) == 0 {
 		return nil
 	}
-	return k.index.Apply(puts, stale)
+	if err := k.index.Apply(puts, stale); err != nil {
+		return err
+	}
+	for _, r := range b.Puts {
+		k.publish(events.TypeFileIndexed, r)
+	}
+	for _, r := range gone {
+		k.publish(events.TypeFileDeleted, r)
+	}
+	return nil
+}
+
+func (k *sink) publish(typ string, r ds.Record) {
+	ev, err := events.New(typ, map[string]any{"file_id": r.FileID, "share": r.Share, "path": r.Path, "size": r.Size})
+	if err != nil {
+		return
+	}
+	_, _ = k.bus.Publish(ev)
 }
 
 // reconcileIndex makes the index agree with the store after a crash between
@@ -175,23 +195,6 @@ func (f files) Open(_ context.Context, rec ds.Record) (api.Blob, error) {
 		return nil, ds.Errorf(ds.KindConflict, "file_changed", "the file changed since it was indexed; search again for the new version")
 	}
 	return file, nil
-}
-
-// cluster serves api.Cluster for a single node.
-type cluster struct{ n *Node }
-
-func (c cluster) Nodes(context.Context) ([]api.NodeInfo, error) {
-	n := c.n
-	count, _ := n.store.Count()
-	shares := make([]string, 0, len(n.cfg.Shares))
-	for _, s := range n.cfg.Shares {
-		shares = append(shares, s.Name)
-	}
-	return []api.NodeInfo{{
-		ID: n.id, HTTPAddr: n.listener.Addr().String(), Role: strings.ToUpper(n.cfg.Role), Status: "ALIVE",
-		Self: true, Version: n.cfg.Version, StartedAt: n.startedAt, Shares: shares, Files: uint64(count),
-		Leader: true, Voter: true,
-	}}, nil
 }
 
 // status serves api.Status.

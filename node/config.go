@@ -6,10 +6,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/distrisearch/distrisearch/cluster"
 	"github.com/distrisearch/distrisearch/scan"
 )
 
@@ -26,7 +28,25 @@ type Config struct {
 	HTTPAddr     string        `yaml:"http_addr"` // host:port; port 0 picks a free port
 	Shares       []ShareConfig `yaml:"shares"`
 	ScanInterval time.Duration `yaml:"scan_interval"` // full reconciliation walk; real-time events in between
-	Role         string        `yaml:"role"`
+	Role         string        `yaml:"role"`          // hybrid, worker, gateway or coordinator
+
+	// InternalAddr is where the node listens for other nodes (Raft and the
+	// node-to-node API, mutual TLS on one port); AdvertiseAddr is the
+	// address they dial, when it differs.
+	InternalAddr  string `yaml:"internal_addr"`
+	AdvertiseAddr string `yaml:"advertise_addr"`
+	// Join and Token: on first start, join the cluster through the member
+	// at Join with a join token. Without Join, a fresh data directory
+	// starts a new cluster (as 'distrisearch init' would).
+	Join  string   `yaml:"join"`
+	Token string   `yaml:"token"`
+	Peers []string `yaml:"peers"` // more internal addresses to find the cluster by
+	// Hosts are extra names or addresses for this node's certificate.
+	Hosts []string `yaml:"hosts"`
+
+	// Cluster, if set, adjusts the control plane's configuration (timings)
+	// after the fields above are applied; for tests and tuning.
+	Cluster func(*cluster.Config) `yaml:"-"`
 
 	Logger  *slog.Logger     `yaml:"-"`
 	Now     func() time.Time `yaml:"-"`
@@ -39,6 +59,7 @@ func DefaultConfig() Config {
 	return Config{
 		DataDir:      "data",
 		HTTPAddr:     "127.0.0.1:8080",
+		InternalAddr: "127.0.0.1:7080",
 		ScanInterval: 5 * time.Minute,
 		Role:         "hybrid",
 		Version:      "dev",
@@ -57,10 +78,14 @@ func (c *Config) Validate() error {
 	if c.ScanInterval < time.Second {
 		return fmt.Errorf("scan interval %s is too short (at least 1s)", c.ScanInterval)
 	}
-	switch c.Role {
-	case "hybrid", "worker", "gateway":
-	default:
-		return fmt.Errorf("role %q must be hybrid, worker or gateway", c.Role)
+	if !cluster.Role(strings.ToUpper(c.Role)).Valid() {
+		return fmt.Errorf("role %q must be hybrid, worker, gateway or coordinator", c.Role)
+	}
+	if _, _, err := net.SplitHostPort(c.InternalAddr); err != nil {
+		return fmt.Errorf("internal address %q must be host:port: %w", c.InternalAddr, err)
+	}
+	if c.Join != "" && c.Token == "" {
+		return fmt.Errorf("joining through %s needs a join token (--token, printed by 'distrisearch init')", c.Join)
 	}
 	seen := map[string]bool{}
 	for i, s := range c.Shares {

@@ -16,6 +16,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/distrisearch/distrisearch/api"
+	"github.com/distrisearch/distrisearch/clock"
+	"github.com/distrisearch/distrisearch/cluster"
+	"github.com/distrisearch/distrisearch/events"
 	"github.com/distrisearch/distrisearch/extract"
 	"github.com/distrisearch/distrisearch/index"
 	"github.com/distrisearch/distrisearch/scan"
@@ -35,6 +38,9 @@ type Node struct {
 	scanner   *scan.Scanner
 	shares    map[string]scan.Share
 	registry  *prometheus.Registry
+	cluster   *cluster.Node
+	bus       *events.Bus
+	initRes   *cluster.InitResult // set when this start created the cluster
 
 	listener net.Listener
 	http     *http.Server
@@ -72,11 +78,21 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := os.MkdirAll(n.cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	if n.id, err = loadOrCreateNodeID(n.cfg.DataDir); err != nil {
+	if n.id, err = cluster.LoadOrCreateNodeID(n.cfg.DataDir); err != nil {
 		return fmt.Errorf("node id: %w", err)
 	}
 	n.startedAt = n.cfg.Now()
 	n.log = n.log.With("node", n.id)
+	if n.bus, err = events.NewBus(events.DefaultConfig(n.id, clock.NewLamport(0), n.cfg.Now)); err != nil {
+		return err
+	}
+	// The public listener first: its address goes into the membership.
+	if n.listener, err = net.Listen("tcp", n.cfg.HTTPAddr); err != nil {
+		return fmt.Errorf("listen on %s: %w", n.cfg.HTTPAddr, err)
+	}
+	if err := n.startCluster(ctx); err != nil {
+		return err
+	}
 
 	if n.store, err = store.Open(filepath.Join(n.cfg.DataDir, "records.db"), store.Options{}); err != nil {
 		return fmt.Errorf("record store: %w", err)
@@ -103,21 +119,18 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		n.shares[s.Name] = sh
 	}
 	x := extract.New(extract.DefaultLimits())
-	if n.scanner, err = scan.New(scfg, x, catalog{n.store}, &sink{store: n.store, index: n.index, log: n.log}); err != nil {
+	if n.scanner, err = scan.New(scfg, x, catalog{n.store}, &sink{store: n.store, index: n.index, log: n.log, bus: n.bus}); err != nil {
 		return fmt.Errorf("scanner: %w", err)
 	}
 
 	n.registry = prometheus.NewRegistry()
 	n.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv, err := api.New(api.Config{
-		Searcher: searcher{n}, Files: files{n}, Cluster: cluster{n}, Status: status{n},
+		Searcher: searcher{n}, Files: files{n}, Cluster: clusterInfo{n}, Status: status{n}, Events: n.bus,
 		Logger: n.cfg.Logger, Registry: n.registry, Now: n.cfg.Now,
 	})
 	if err != nil {
 		return err
-	}
-	if n.listener, err = net.Listen("tcp", n.cfg.HTTPAddr); err != nil {
-		return fmt.Errorf("listen on %s: %w", n.cfg.HTTPAddr, err)
 	}
 	n.http = &http.Server{
 		Handler:           srv,
@@ -173,6 +186,26 @@ func (n *Node) URL() string {
 	return "http://" + n.listener.Addr().String()
 }
 
+// JoinToken returns the join token printed when this start created a new
+// cluster, or "".
+func (n *Node) JoinToken() string {
+	if n.initRes == nil {
+		return ""
+	}
+	return n.initRes.JoinToken
+}
+
+// InternalAddr returns the address other nodes reach this one at.
+func (n *Node) InternalAddr() string {
+	if n.cluster == nil {
+		return ""
+	}
+	return n.cluster.Addr()
+}
+
+// Cluster returns the node's control plane (valid after Start).
+func (n *Node) Cluster() *cluster.Node { return n.cluster }
+
 // Ready is closed when the first scan of every share has finished.
 func (n *Node) Ready() <-chan struct{} { return n.scanner.Ready() }
 
@@ -195,6 +228,13 @@ func (n *Node) Close() error {
 		n.cancel()
 	}
 	n.wg.Wait()
+	if n.cluster != nil {
+		errs = append(errs, n.cluster.Close())
+		n.cluster = nil
+	}
+	if n.bus != nil {
+		n.bus.Close()
+	}
 	if n.index != nil {
 		errs = append(errs, n.index.Close())
 		n.index = nil

@@ -18,6 +18,7 @@ func startNode(t *testing.T, dataDir, shareDir string) (*Node, *client.Client) {
 	cfg := DefaultConfig()
 	cfg.DataDir = dataDir
 	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.InternalAddr = "127.0.0.1:0"
 	cfg.Shares = []ShareConfig{{Name: "docs", Path: shareDir}}
 	n, err := New(cfg)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/distrisearch/distrisearch/node"
@@ -33,7 +34,14 @@ func nodeFlags(fs *flag.FlagSet, stderr io.Writer) func() (node.Config, error) {
 	data := fs.String("data", def.DataDir, "data directory")
 	httpAddr := fs.String("http-addr", def.HTTPAddr, "address of the public API (host:port)")
 	interval := fs.Duration("scan-interval", def.ScanInterval, "time between full reconciliation walks of each share")
-	role := fs.String("role", def.Role, "hybrid, worker or gateway")
+	role := fs.String("role", def.Role, "hybrid, worker, gateway or coordinator")
+	internal := fs.String("internal-addr", def.InternalAddr, "address for other nodes: Raft and node-to-node API over mutual TLS (host:port)")
+	advertise := fs.String("advertise-addr", "", "internal address other nodes dial, if not --internal-addr")
+	join := fs.String("join", "", "on first start, join the cluster through this member's internal address")
+	token := fs.String("token", os.Getenv("DISTRISEARCH_JOIN_TOKEN"), "join token from 'distrisearch init' (env DISTRISEARCH_JOIN_TOKEN)")
+	var peers, hosts listFlag
+	fs.Var(&peers, "peer", "another member's internal address to find the cluster by (repeatable)")
+	fs.Var(&hosts, "host", "extra name or address for this node's certificate (repeatable)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	logJSON := fs.Bool("log-json", false, "log JSON lines instead of text")
 	var shares shareFlags
@@ -59,6 +67,20 @@ func nodeFlags(fs *flag.FlagSet, stderr io.Writer) func() (node.Config, error) {
 		if set["role"] || *configFile == "" {
 			cfg.Role = *role
 		}
+		if set["internal-addr"] || *configFile == "" {
+			cfg.InternalAddr = *internal
+		}
+		if *advertise != "" {
+			cfg.AdvertiseAddr = *advertise
+		}
+		if *join != "" {
+			cfg.Join = *join
+		}
+		if *token != "" {
+			cfg.Token = *token
+		}
+		cfg.Peers = append(cfg.Peers, peers...)
+		cfg.Hosts = append(cfg.Hosts, hosts...)
 		cfg.Shares = append(cfg.Shares, shares...)
 		var level slog.Level
 		if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -74,6 +96,12 @@ func nodeFlags(fs *flag.FlagSet, stderr io.Writer) func() (node.Config, error) {
 		return cfg, nil
 	}
 }
+
+// listFlag collects a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("node", stderr)
@@ -99,7 +127,10 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := n.Start(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "node %s serving %s\n", n.ID(), n.URL())
+	fmt.Fprintf(stdout, "node %s serving %s (internal %s)\n", n.ID(), n.URL(), n.InternalAddr())
+	if tok := n.JoinToken(); tok != "" {
+		fmt.Fprintf(stdout, "created a new cluster; other nodes join with:\n  distrisearch node --join %s --token %s ...\n", n.InternalAddr(), tok)
+	}
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "stopping")
 	return n.Close()

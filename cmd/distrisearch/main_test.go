@@ -62,7 +62,7 @@ func TestCLIAgainstARunningNode(t *testing.T) {
 	var nodeOut, nodeErr syncBuffer
 	done := make(chan int)
 	go func() {
-		done <- run(ctx, []string{"node", "--data", t.TempDir(), "--http-addr", addr, "--share", "birds=" + share, "--log-level", "warn"}, &nodeOut, &nodeErr)
+		done <- run(ctx, []string{"node", "--data", t.TempDir(), "--http-addr", addr, "--internal-addr", "127.0.0.1:0", "--share", "birds=" + share, "--log-level", "warn"}, &nodeOut, &nodeErr)
 	}()
 	defer func() {
 		cancel()

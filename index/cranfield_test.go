@@ -178,5 +178,9 @@ func TestCranfield(t *testing.T) {
 		and.MinShould = func(n int) int { return n }
 		n, m = c.evaluate(t, c.ours(t, and))
 		t.Logf("ours, strict AND:        nDCG@10 %.4f  MAP %.4f", n, m)
+		alone := or
+		alone.Boosts = index.Boosts{Content: 1}
+		n, m = c.evaluate(t, c.ours(t, alone))
+		t.Logf("ours, content only, OR:  nDCG@10 %.4f  MAP %.4f", n, m)
 	}
 }

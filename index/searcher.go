@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -19,8 +20,8 @@ import (
 // node that implements Name and SearchInContext and forwards
 // search.PreSearchKey (see the package documentation). Partition names
 // must be unique. A Searcher holds no goroutines and is safe for
-// concurrent use; it is cheap, so a gateway builds one per request with
-// the partitions it chose.
+// concurrent use; NewSearcher is cheap, so a gateway may build one per
+// request with the partitions it chose.
 type Searcher struct {
 	opts  SearchOptions
 	parts []bleve.Index
@@ -42,7 +43,7 @@ func NewSearcher(opts SearchOptions, parts ...bleve.Index) (*Searcher, error) {
 		}
 		seen[p.Name()] = true
 	}
-	m, err := NewMapping()
+	m, err := analysisMapping()
 	if err != nil {
 		return nil, fmt.Errorf("index: mapping: %w", err)
 	}
@@ -52,6 +53,10 @@ func NewSearcher(opts SearchOptions, parts ...bleve.Index) (*Searcher, error) {
 	}
 	return &Searcher{opts: opts, parts: parts, b: b}, nil
 }
+
+// analysisMapping returns the mapping whose analyzers build queries. It
+// is built once: analyzers are immutable and safe for concurrent use.
+var analysisMapping = sync.OnceValues(NewMapping)
 
 // Search runs one page of a search. now resolves relative dates and the
 // modified facet; the deadline comes from ctx (and SearchOptions.Timeout).

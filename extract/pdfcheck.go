@@ -67,10 +67,11 @@ func pdfObjNumber(data []byte, end int) (num int64, ok bool) {
 	return n, err == nil
 }
 
-// pdfMaxObjects bounds object numbers: a file cannot hold more objects than
-// a few per byte of its own size.
+// pdfMaxObjects bounds object numbers: generous for sparse numbering (twice
+// the file size plus 64K), and at most 4M objects, whose table the library
+// holds in about 160 MB.
 func pdfMaxObjects(size int) int64 {
-	return min(int64(size)/4+4096, 4<<20)
+	return min(2*int64(size)+1<<16, 4<<20)
 }
 
 // pdfPreflight refuses files whose structure would make the library

@@ -124,9 +124,6 @@ func (c Config) Validate() error {
 	if c.NodeID == "" {
 		bad("scan: NodeID is required")
 	}
-	if len(c.Shares) == 0 {
-		bad("scan: no shares")
-	}
 	seen := map[string]bool{}
 	for _, s := range c.Shares {
 		if err := s.Validate(); err != nil {

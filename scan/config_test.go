@@ -49,7 +49,6 @@ func TestConfigValidate(t *testing.T) {
 	}
 	for name, mut := range map[string]func(c *Config){
 		"no node":        func(c *Config) { c.NodeID = "" },
-		"no shares":      func(c *Config) { c.Shares = nil },
 		"duplicate":      func(c *Config) { c.Shares = append(c.Shares, c.Shares[0]) },
 		"bad pattern":    func(c *Config) { c.Ignore = []string{"[z-a"} },
 		"delay<debounce": func(c *Config) { c.Debounce, c.MaxDelay = time.Second, time.Millisecond },

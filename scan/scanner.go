@@ -58,6 +58,9 @@ func New(cfg Config, x Extractor, cat Catalog, sink Sink) (*Scanner, error) {
 		s.byName[sh.Name] = ss
 	}
 	s.readyLeft.Store(int32(len(s.shares)))
+	if len(s.shares) == 0 { // a node without shares (a gateway) is ready at once
+		s.readyOnce.Do(func() { close(s.ready) })
+	}
 	return s, nil
 }
 

@@ -7,20 +7,41 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
+	"syscall"
+	"text/tabwriter"
 	"time"
 
-	"github.com/distrisearch/distrisearch/node"
+	"github.com/distrisearch/distrisearch/api"
+	"github.com/distrisearch/distrisearch/client"
+	"github.com/distrisearch/distrisearch/cluster"
 	"github.com/distrisearch/distrisearch/sample"
 )
 
+// demoNode is one child process of the demo.
+type demoNode struct {
+	name     string
+	http     string
+	internal string
+	cmd      *exec.Cmd
+	exited   chan error
+}
+
+// runDemo starts a real three-node cluster on 127.0.0.1: three processes of
+// this binary, each with its own data directory and ports. The first node
+// shares the built-in sample folder.
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("demo", stderr)
-	dir := fs.String("dir", "", "where to keep the demo's data and sample folder (default: a new temporary directory)")
-	httpAddr := fs.String("http-addr", "127.0.0.1:8080", "address of the API; a free port is used if this one is taken")
-	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
+	dir := fs.String("dir", "", "where to keep the demo's data, logs and sample folder (default: a new temporary directory, removed at the end)")
+	nodes := fs.Int("nodes", 3, "number of nodes (1-9)")
+	httpPort := fs.Int("http-port", 8080, "API port of the first node; the next nodes use the following ports (free ports are used if taken)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *nodes < 1 || *nodes > 9 {
+		return usageError{"--nodes must be from 1 to 9"}
 	}
 	base := *dir
 	if base == "" {
@@ -37,55 +58,179 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return fmt.Errorf("write the sample folder: %w", err)
 		}
 	}
-	addr := *httpAddr
-	if l, err := net.Listen("tcp", addr); err != nil {
-		addr = "127.0.0.1:0"
-	} else {
-		l.Close()
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find this program: %w", err)
 	}
-	nfs := newFlags("demo", stderr)
-	build := nodeFlags(nfs, stderr)
-	if err := nfs.Parse([]string{"--data", filepath.Join(base, "node1"), "--http-addr", addr,
-		"--share", "sample=" + shareDir, "--log-level", *logLevel}); err != nil {
+	first := filepath.Join(base, "node1")
+	res, err := cluster.Init(first, cluster.InitOptions{})
+	if err != nil && !errors.Is(err, cluster.ErrAlreadyInitialised) {
 		return err
 	}
-	cfg, err := build()
+
+	var started []*demoNode
+	defer func() { stopDemo(started, stderr) }()
+	for i := 1; i <= *nodes; i++ {
+		dn := &demoNode{name: fmt.Sprintf("node%d", i), http: pickAddr(*httpPort + i - 1), internal: pickAddr(7080 + i - 1), exited: make(chan error, 1)}
+		args := []string{"node", "--data", filepath.Join(base, dn.name), "--http-addr", dn.http,
+			"--internal-addr", dn.internal, "--log-level", "info"}
+		if i == 1 {
+			args = append(args, "--share", "sample="+shareDir)
+		} else if res.JoinToken != "" {
+			args = append(args, "--join", started[0].internal, "--token", res.JoinToken)
+		}
+		logFile, err := os.OpenFile(filepath.Join(base, dn.name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return err
+		}
+		defer logFile.Close()
+		dn.cmd = exec.Command(exe, args...)
+		dn.cmd.Stdout, dn.cmd.Stderr = logFile, logFile
+		dn.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Ctrl-C reaches the demo, which stops the nodes in order
+		if err := dn.cmd.Start(); err != nil {
+			return fmt.Errorf("start %s: %w", dn.name, err)
+		}
+		go func() { dn.exited <- dn.cmd.Wait() }()
+		started = append(started, dn)
+		// The first node bootstraps the cluster; the others join it.
+		if err := waitHTTP(ctx, dn, 30*time.Second); err != nil {
+			return fmt.Errorf("%s did not come up (log: %s): %w", dn.name, filepath.Join(base, dn.name+".log"), err)
+		}
+	}
+	c, _ := client.New("http://"+started[0].http, nil)
+	info, err := waitMembers(ctx, c, *nodes, 30*time.Second)
 	if err != nil {
 		return err
 	}
-	n, err := node.New(cfg)
-	if err != nil {
-		return err
-	}
-	if err := n.Start(ctx); err != nil {
-		return err
-	}
-	defer n.Close()
-	select {
-	case <-n.Ready():
-	case <-ctx.Done():
-		return nil
-	case <-time.After(60 * time.Second):
-		fmt.Fprintln(stderr, "the first scan is taking long; the node keeps working on it")
-	}
-	url := n.URL()
-	fmt.Fprintf(stdout, `DistriSearch demo is running.
+	fmt.Fprintf(stdout, "DistriSearch demo: a %d-node cluster on 127.0.0.1 (data and logs in %s)\n\n", *nodes, base)
+	printDemoNodes(stdout, started, info)
+	u := "http://" + started[0].http
+	fmt.Fprintf(stdout, `
+The first node shares %s as "sample"; add or edit files there and search again.
 
-  node      %s
-  API       %s/api  (OpenAPI: %s/api/openapi.json)
-  sample    %s  (shared as "sample"; add or edit files there and search again)
-
-Try, in another terminal:
+Try, in another terminal ("go run ./cmd/distrisearch" in place of "distrisearch" from a source checkout):
   distrisearch search --server %s mutex
-  distrisearch search --server %s '"wind tunnel"' 
+  distrisearch search --server %s '"wind tunnel"'
   distrisearch search --server %s 'parse* ext:py'
-  distrisearch status --server %s
+  distrisearch nodes  --server %s
+  distrisearch events --server %s -f
   curl '%s/api/search?q=report'
 
-(with "go run ./cmd/distrisearch" in place of "distrisearch" from a source checkout)
-Press Ctrl-C to stop.
-`, n.ID(), url, url, shareDir, url, url, url, url, url)
-	<-ctx.Done()
-	fmt.Fprintln(stdout, "\nstopping")
-	return n.Close()
+Press Ctrl-C to stop all nodes.
+`, shareDir, u, u, u, u, u, u)
+	for {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(stdout, "\nstopping the nodes")
+			return nil
+		default:
+		}
+		for _, dn := range started {
+			select {
+			case err := <-dn.exited:
+				dn.cmd = nil
+				return fmt.Errorf("%s exited unexpectedly (%v); see %s", dn.name, err, filepath.Join(base, dn.name+".log"))
+			default:
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// pickAddr returns 127.0.0.1:port if that port is free, else a free port.
+func pickAddr(port int) string {
+	for _, addr := range []string{fmt.Sprintf("127.0.0.1:%d", port), "127.0.0.1:0"} {
+		l, err := net.Listen("tcp", addr)
+		if err == nil {
+			a := l.Addr().String()
+			l.Close()
+			return a
+		}
+	}
+	return "127.0.0.1:0"
+}
+
+func waitHTTP(ctx context.Context, dn *demoNode, within time.Duration) error {
+	c, err := client.New("http://"+dn.http, nil)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-dn.exited:
+			dn.cmd = nil
+			return fmt.Errorf("exited: %v", err)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		if _, err := c.Status(ctx); err == nil {
+			return nil
+		}
+	}
+	return errors.New("timed out")
+}
+
+func waitMembers(ctx context.Context, c *client.Client, want int, within time.Duration) (api.ClusterInfo, error) {
+	deadline := time.Now().Add(within)
+	for {
+		info, err := c.Cluster(ctx)
+		alive := 0
+		for _, n := range info.Nodes {
+			if n.Status == string(cluster.StatusAlive) {
+				alive++
+			}
+		}
+		if err == nil && info.LeaderID != "" && alive >= want {
+			return info, nil
+		}
+		if time.Now().After(deadline) {
+			return info, fmt.Errorf("the cluster did not form: %d of %d nodes alive, leader %q (%v)", alive, want, info.LeaderID, err)
+		}
+		select {
+		case <-ctx.Done():
+			return info, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func printDemoNodes(w io.Writer, started []*demoNode, info api.ClusterInfo) {
+	byHTTP := map[string]api.NodeInfo{}
+	for _, n := range info.Nodes {
+		byHTTP[n.HTTPAddr] = n
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  \tAPI\tINTERNAL\tROLE\tSTATUS\tNODE ID")
+	for _, dn := range started {
+		n := byHTTP[dn.http]
+		role := strings.ToLower(n.Role)
+		if n.Leader {
+			role = "coordinator (Raft leader)"
+		}
+		fmt.Fprintf(tw, "  %s\thttp://%s\t%s\t%s\t%s\t%s\n", dn.name, dn.http, dn.internal, role, n.Status, n.ID)
+	}
+	_ = tw.Flush()
+}
+
+// stopDemo stops the nodes with SIGTERM, last started first, and waits.
+func stopDemo(nodes []*demoNode, stderr io.Writer) {
+	for i := len(nodes) - 1; i >= 0; i-- {
+		dn := nodes[i]
+		if dn.cmd == nil || dn.cmd.Process == nil {
+			continue
+		}
+		_ = dn.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-dn.exited:
+		case <-time.After(10 * time.Second):
+			fmt.Fprintf(stderr, "%s did not stop in 10 s; killing it\n", dn.name)
+			_ = dn.cmd.Process.Kill()
+			<-dn.exited
+		}
+	}
 }

@@ -26,7 +26,11 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
+		"init":   {"create a cluster: CA, first node identity, join token", runInit},
 		"node":   {"run a node that shares folders and serves the API", runNode},
+		"nodes":  {"list the cluster's nodes, the leader and the service registry", runNodes},
+		"events": {"print cluster events (-f to follow)", runEvents},
+		"leave":  {"make a node leave the cluster gracefully", runLeave},
 		"demo":   {"run a local demo on the built-in sample folder", runDemo},
 		"search": {"search the cluster: distrisearch search QUERY", runSearch},
 		"get":    {"download a file: distrisearch get FILE_ID -o PATH", runGet},

@@ -2,7 +2,6 @@ package index
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -51,42 +50,6 @@ func (b *builder) build(n query.Node) bq.Query {
 		return bq.NewMatchNoneQuery()
 	}
 	return q
-}
-
-// textField is a field a term searches, with its exact twin ("" if none)
-// and its weight.
-type textField struct {
-	main, exact string
-	weight      float64
-	phrases     bool // the field has term vectors
-}
-
-func (b *builder) scope(field string) []textField {
-	w := b.boosts
-	all := []textField{
-		{fieldName, fieldNameExact, w.Name, true},
-		{fieldTitle, fieldTitleExact, w.Title, true},
-		{fieldPathText, "", w.Path, true},
-		{fieldContent, fieldContentExact, w.Content, true},
-		{fieldMeta, "", w.Meta, false},
-	}
-	var out []textField
-	for _, f := range all {
-		if f.weight <= 0 {
-			continue
-		}
-		switch field {
-		case "":
-		case query.FieldName, query.FieldTitle, query.FieldContent:
-			if f.main != field {
-				continue
-			}
-		default:
-			continue
-		}
-		out = append(out, f)
-	}
-	return out
 }
 
 func (b *builder) node(n query.Node) bq.Query {
@@ -177,43 +140,6 @@ func (b *builder) and(a *query.And) bq.Query {
 	return bo
 }
 
-// maxProximityTerms bounds the plain terms a proximity boost spans.
-const maxProximityTerms = 8
-
-// proximity returns an optional clause that rewards documents where the
-// plain terms of a query appear next to each other, in order: the query
-// read file ranks "read the file" and read_file above a document that
-// mentions read and file apart. nil when it does not apply.
-func (b *builder) proximity(a *query.And) bq.Query {
-	if b.boosts.Phrase <= 0 {
-		return nil
-	}
-	var words []string
-	for _, c := range a.Clauses {
-		t, ok := c.Node.(*query.Term)
-		if !ok || c.Occur == query.Excluded || t.Field != "" || t.Prefix || t.Fuzzy > 0 {
-			continue
-		}
-		words = append(words, t.Text)
-	}
-	if len(words) < 2 || len(words) > maxProximityTerms {
-		return nil
-	}
-	positions := analyze(b.text, strings.Join(words, " "))
-	if len(positions) < 2 {
-		return nil
-	}
-	var qs []bq.Query
-	for _, f := range b.scope("") {
-		if f.phrases {
-			q := bq.NewMultiPhraseQuery(positions, f.main)
-			q.SetBoost(f.weight * b.boosts.Phrase)
-			qs = append(qs, q)
-		}
-	}
-	return disjunction(qs, 1)
-}
-
 func isFilter(n query.Node) bool {
 	switch n.(type) {
 	case *query.Keyword, *query.Path, *query.Range:
@@ -234,146 +160,6 @@ func disjunction(qs []bq.Query, min int) bq.Query {
 		d.SetMin(float64(min))
 	}
 	return d
-}
-
-// term searches one word in the fields of its scope. A word that the
-// analyzer splits into parts (sync.Mutex, parseConfig) matches the whole
-// token or its parts in sequence; an unstemmed whole-token match in the
-// exact twin field adds to the score.
-func (b *builder) term(t *query.Term) bq.Query {
-	fields := b.scope(t.Field)
-	var qs []bq.Query
-	if t.Prefix || t.Fuzzy > 0 {
-		word := strings.ToLower(t.Text)
-		for _, f := range fields {
-			for _, name := range []string{f.main, f.exact} {
-				if name == "" {
-					continue
-				}
-				w := f.weight
-				if name == f.exact {
-					w *= b.boosts.Exact
-				}
-				if w <= 0 {
-					continue
-				}
-				var q bq.Query
-				if t.Prefix {
-					p := bq.NewPrefixQuery(word)
-					p.SetField(name)
-					p.SetBoost(w)
-					q = p
-				} else {
-					z := bq.NewFuzzyQuery(word)
-					z.SetField(name)
-					z.SetFuzziness(t.Fuzzy)
-					z.SetBoost(w)
-					q = z
-				}
-				qs = append(qs, q)
-			}
-		}
-		return disjunction(qs, 1)
-	}
-	positions := analyze(b.text, t.Text)
-	if len(positions) == 0 {
-		return nil
-	}
-	exact := ""
-	if toks := b.exact.Analyze([]byte(t.Text)); len(toks) == 1 {
-		exact = string(toks[0].Term)
-	}
-	for _, f := range fields {
-		var q bq.Query
-		switch {
-		case len(positions) == 1:
-			var alts []bq.Query
-			for _, term := range positions[0] {
-				tq := bq.NewTermQuery(term)
-				tq.SetField(f.main)
-				alts = append(alts, tq)
-			}
-			q = disjunction(alts, 1)
-		case f.phrases:
-			q = bq.NewMultiPhraseQuery(positions, f.main)
-		default:
-			var parts []bq.Query
-			for _, alts := range positions {
-				if len(alts) > 0 {
-					tq := bq.NewTermQuery(alts[len(alts)-1])
-					tq.SetField(f.main)
-					parts = append(parts, tq)
-				}
-			}
-			q = bq.NewConjunctionQuery(parts)
-		}
-		setBoost(q, f.weight)
-		qs = append(qs, q)
-		if f.exact != "" && exact != "" && b.boosts.Exact > 0 {
-			tq := bq.NewTermQuery(exact)
-			tq.SetField(f.exact)
-			tq.SetBoost(f.weight * b.boosts.Exact)
-			qs = append(qs, tq)
-		}
-	}
-	return disjunction(qs, 1)
-}
-
-// phrase searches words in sequence in the fields of its scope that keep
-// positions.
-func (b *builder) phrase(p *query.Phrase) bq.Query {
-	positions := analyze(b.text, p.Text)
-	switch len(positions) {
-	case 0:
-		return nil
-	case 1:
-		if len(positions[0]) == 1 {
-			return b.term(&query.Term{Field: p.Field, Text: p.Text})
-		}
-	}
-	var qs []bq.Query
-	for _, f := range b.scope(p.Field) {
-		if !f.phrases {
-			continue
-		}
-		q := bq.NewMultiPhraseQuery(positions, f.main)
-		q.SetBoost(f.weight)
-		qs = append(qs, q)
-	}
-	return disjunction(qs, 1)
-}
-
-func setBoost(q bq.Query, w float64) {
-	if b, ok := q.(bq.BoostableQuery); ok {
-		b.SetBoost(w)
-	}
-}
-
-// analyze runs the analyzer and groups the terms by position, from the
-// first to the last; a position left empty by a stop word stays empty.
-func analyze(a analysis.Analyzer, text string) [][]string {
-	toks := a.Analyze([]byte(text))
-	if len(toks) == 0 {
-		return nil
-	}
-	first, last := toks[0].Position, toks[0].Position
-	for _, t := range toks {
-		first = min(first, t.Position)
-		last = max(last, t.Position)
-	}
-	out := make([][]string, last-first+1)
-	for _, t := range toks {
-		i := t.Position - first
-		term := string(t.Term)
-		dup := false
-		for _, s := range out[i] {
-			dup = dup || s == term
-		}
-		if !dup {
-			out[i] = append(out[i], term)
-		}
-	}
-	return out
 }
 
 // rangeQuery builds a size or modified range.

@@ -221,4 +221,3 @@ func (b *builder) proximity(a *query.And) bq.Query {
 	}
 	return disjunction(qs, 1)
 }
-

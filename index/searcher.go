@@ -60,6 +60,8 @@ var analysisMapping = sync.OnceValues(NewMapping)
 
 // Search runs one page of a search. now resolves relative dates and the
 // modified facet; the deadline comes from ctx (and SearchOptions.Timeout).
+// Relevance is always best first; Desc orders the modified, size and name
+// sorts. Limit 0 means SearchOptions.DefaultLimit.
 //
 // Partitions that fail are left out and named in Partitions.Missing, and
 // the result is flagged Partial; when none answers, Search fails with

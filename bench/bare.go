@@ -79,6 +79,15 @@ func BuildBare(dir string, docs []Doc, batch int) (b *Bare, took time.Duration, 
 	return b, time.Since(t0), nil
 }
 
+// OpenBare opens a bare index that BuildBare made in dir.
+func OpenBare(dir string) (*Bare, error) {
+	idx, err := bleve.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open bare index: %w", err)
+	}
+	return &Bare{idx: idx}, nil
+}
+
 // Index returns the bleve index.
 func (b *Bare) Index() bleve.Index { return b.idx }
 
@@ -93,16 +102,16 @@ type bareSearcher struct {
 
 func (s bareSearcher) Name() string { return s.name }
 
-func (s bareSearcher) Search(ctx context.Context, q string) (uint64, error) {
+func (s bareSearcher) Search(ctx context.Context, q string) (SearchStat, error) {
 	bq, err := BareQuery(q)
 	if err != nil {
-		return 0, err
+		return SearchStat{}, err
 	}
 	req := bleve.NewSearchRequestOptions(bq, pageSize, 0, false)
 	req.Fields = []string{bareName, barePath}
 	res, err := s.idx.SearchInContext(ctx, req)
 	if err != nil {
-		return 0, err
+		return SearchStat{}, err
 	}
-	return res.Total, nil
+	return SearchStat{Hits: res.Total, Engine: res.Took}, nil
 }

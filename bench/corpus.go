@@ -20,10 +20,14 @@ import (
 
 // Doc is one corpus file and the text extracted from it.
 type Doc struct {
-	Path string // slash-separated, relative to the corpus root
-	Name string // base name
-	Size int64  // file size in bytes
-	Text string
+	Path    string // slash-separated, relative to the corpus root
+	Name    string // base name
+	Size    int64  // file size in bytes
+	ModTime time.Time
+	Text    string
+	// What package extract found besides the text, for product records.
+	Type, MIME, Title string
+	Meta              map[string]string
 }
 
 // Corpus is the set of files that both the product and the baseline index:
@@ -177,7 +181,8 @@ func extractOne(ctx context.Context, dir, rel string, x *extract.Extractor) (*Do
 	if err != nil || res.Extractor == "" {
 		return nil, nil // no text: left out of the corpus
 	}
-	return &Doc{Path: rel, Name: path.Base(rel), Size: fi.Size(), Text: res.Text}, nil
+	return &Doc{Path: rel, Name: path.Base(rel), Size: fi.Size(), ModTime: fi.ModTime().UTC(), Text: res.Text,
+		Type: res.Type, MIME: res.MIME, Title: res.Title, Meta: res.Meta}, nil
 }
 
 // Stage makes the corpus a folder of its own under root, keeping relative

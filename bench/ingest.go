@@ -34,8 +34,11 @@ type IngestOptions struct {
 	// Verify: after ingest, this many files (evenly spread; 0: all,
 	// negative: none) are looked up one by one with a path: search.
 	Verify int
-	Wait   WaitOptions
-	Log    io.Writer // progress lines; nil: none
+	// Breakdown also times the product's index and record store alone
+	// (see Breakdown).
+	Breakdown bool
+	Wait      WaitOptions
+	Log       io.Writer // progress lines; nil: none
 }
 
 // DefaultIngestOptions returns the options of `make bench` except the
@@ -43,7 +46,7 @@ type IngestOptions struct {
 func DefaultIngestOptions() IngestOptions {
 	return IngestOptions{
 		Target: NodeLauncher{}, Runs: 1, BareBatch: 256,
-		Queries: DefaultQueries, Warmup: 1, Reps: 20, Verify: 200,
+		Queries: DefaultQueries, Warmup: 1, Reps: 20, Verify: 200, Breakdown: true,
 	}
 }
 
@@ -98,6 +101,8 @@ type IngestReport struct {
 	Bare Throughput
 	// Ratio is the median over runs of product docs/s ÷ bare docs/s.
 	Ratio float64
+	// Breakdown, if measured, times the product's index and store alone.
+	Breakdown *Breakdown
 	// Verified files were each found by a path: search.
 	Verified int
 	// Latency: the API without and with snippets and facets, then bare
@@ -152,25 +157,40 @@ func RunIngestSearch(ctx context.Context, o IngestOptions) (*IngestReport, error
 		return nil, err
 	}
 
+	// Each side runs alone: the bare index is closed (stopping its
+	// background merges) before the product starts, and reopened for the
+	// latency runs.
 	var (
-		target                 Target
-		bare                   *Bare
-		productT, bareT        []float64
-		ratios                 []float64
-		closeTarget, closeBare = func() {}, func() {}
+		target          Target
+		bareDir         string
+		productT, bareT []float64
+		ratios          []float64
+		indexT, storeT  []float64
+		closeTarget     = func() {}
 	)
-	defer func() { closeTarget(); closeBare() }()
+	defer func() { closeTarget() }()
 	for run := 1; run <= o.Runs; run++ {
 		closeTarget()
-		closeBare()
 		dir := filepath.Join(work, fmt.Sprintf("run%d", run))
-		b, took, err := BuildBare(filepath.Join(dir, "bare"), corpus.Docs, o.BareBatch)
+		bareDir = filepath.Join(dir, "bare")
+		b, took, err := BuildBare(bareDir, corpus.Docs, o.BareBatch)
 		if err != nil {
 			return nil, err
 		}
-		bare, closeBare = b, func() { b.Close() }
+		if err := b.Close(); err != nil {
+			return nil, err
+		}
 		bareTP := Throughput{Files: len(corpus.Docs), Bytes: corpus.Bytes, Took: took}
 		logf("run %d: bare bleve %.1f s, %.0f docs/s", run, took.Seconds(), bareTP.DocsPerSec())
+
+		if o.Breakdown {
+			bd, err := MeasureBreakdown(filepath.Join(dir, "breakdown"), corpus.Records(), corpus.Bytes, o.BareBatch)
+			if err != nil {
+				return nil, err
+			}
+			indexT, storeT = append(indexT, bd.Index.Took.Seconds()), append(storeT, bd.Store.Took.Seconds())
+			logf("run %d: product index alone %.1f s, record store alone %.1f s", run, bd.Index.Took.Seconds(), bd.Store.Took.Seconds())
+		}
 
 		t0 := time.Now()
 		t, err := o.Target.Launch(ctx, share, filepath.Join(dir, "target"))
@@ -190,9 +210,18 @@ func RunIngestSearch(ctx context.Context, o IngestOptions) (*IngestReport, error
 	}
 	rep.Target = target.Info()
 	secs := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
-	rep.Product = Throughput{Files: len(corpus.Docs), Bytes: corpus.Bytes, Took: secs(Median(productT))}
-	rep.Bare = Throughput{Files: len(corpus.Docs), Bytes: corpus.Bytes, Took: secs(Median(bareT))}
-	rep.Ratio = Median(ratios)
+	tp := func(s float64) Throughput {
+		return Throughput{Files: len(corpus.Docs), Bytes: corpus.Bytes, Took: secs(s)}
+	}
+	rep.Product, rep.Bare, rep.Ratio = tp(Median(productT)), tp(Median(bareT)), Median(ratios)
+	if o.Breakdown {
+		rep.Breakdown = &Breakdown{Index: tp(Median(indexT)), Store: tp(Median(storeT))}
+	}
+	bare, err := OpenBare(bareDir)
+	if err != nil {
+		return nil, err
+	}
+	defer bare.Close()
 
 	c, err := client.New(target.SearchURL(), nil)
 	if err != nil {

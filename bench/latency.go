@@ -12,10 +12,19 @@ import (
 // pageSize is the hits per search in the latency runs: the API's default.
 const pageSize = 20
 
-// Searcher runs one benchmark query and returns its total hits.
+// Searcher runs one benchmark query.
 type Searcher interface {
 	Name() string
-	Search(ctx context.Context, q string) (uint64, error)
+	Search(ctx context.Context, q string) (SearchStat, error)
+}
+
+// SearchStat is what a search reports besides its latency.
+type SearchStat struct {
+	Hits uint64 // total hits
+	// Engine is the time the search engine reports for the search itself:
+	// the API's took_ms (query parsing and building, bleve, hits, snippets
+	// and facets; no HTTP, no JSON), or bleve's Took.
+	Engine time.Duration
 }
 
 // APISearcher searches through the public REST API with the Go client:
@@ -36,24 +45,26 @@ type apiSearcher struct {
 
 func (s apiSearcher) Name() string { return s.name }
 
-func (s apiSearcher) Search(ctx context.Context, q string) (uint64, error) {
+func (s apiSearcher) Search(ctx context.Context, q string) (SearchStat, error) {
 	res, err := s.c.Search(ctx, ds.SearchRequest{Query: q, Limit: pageSize, Highlight: s.highlight, Facets: s.facets})
 	if err != nil {
-		return 0, err
+		return SearchStat{}, err
 	}
 	if res.Partial {
-		return 0, fmt.Errorf("partial result: %d of %d partitions answered", res.Partitions.Answered, res.Partitions.Total)
+		return SearchStat{}, fmt.Errorf("partial result: %d of %d partitions answered", res.Partitions.Answered, res.Partitions.Total)
 	}
-	return res.Total, nil
+	return SearchStat{Hits: res.Total, Engine: time.Duration(res.TookMS * float64(time.Millisecond))}, nil
 }
 
 // LatencyResult is the search latency of one searcher.
 type LatencyResult struct {
 	Name     string
 	Samples  int
-	P50, P99 time.Duration
-	MeanHits float64 // mean total hits of a query
-	NoHits   int     // queries that found nothing
+	P50, P99 time.Duration // as the caller sees it
+	// EngineP50 and EngineP99 are percentiles of SearchStat.Engine.
+	EngineP50, EngineP99 time.Duration
+	MeanHits             float64 // mean total hits of a query
+	NoHits               int     // queries that found nothing
 }
 
 // MeasureLatency runs every query warmup times untimed, then reps times
@@ -61,6 +72,7 @@ type LatencyResult struct {
 // by searcher) so that noise from other processes falls on all alike.
 func MeasureLatency(ctx context.Context, searchers []Searcher, queries []string, warmup, reps int) ([]LatencyResult, error) {
 	samples := make([][]time.Duration, len(searchers))
+	engine := make([][]time.Duration, len(searchers))
 	hits := make([][]uint64, len(searchers))
 	for i := range searchers {
 		hits[i] = make([]uint64, len(queries))
@@ -69,14 +81,15 @@ func MeasureLatency(ctx context.Context, searchers []Searcher, queries []string,
 		for qi, q := range queries {
 			for si, s := range searchers {
 				t0 := time.Now()
-				n, err := s.Search(ctx, q)
+				st, err := s.Search(ctx, q)
 				d := time.Since(t0)
 				if err != nil {
 					return nil, fmt.Errorf("%s: query %q: %w", s.Name(), q, err)
 				}
-				hits[si][qi] = n
+				hits[si][qi] = st.Hits
 				if r >= warmup {
 					samples[si] = append(samples[si], d)
+					engine[si] = append(engine[si], st.Engine)
 				}
 			}
 		}
@@ -84,7 +97,8 @@ func MeasureLatency(ctx context.Context, searchers []Searcher, queries []string,
 	out := make([]LatencyResult, len(searchers))
 	for si, s := range searchers {
 		res := LatencyResult{Name: s.Name(), Samples: len(samples[si]),
-			P50: Percentile(samples[si], 50), P99: Percentile(samples[si], 99)}
+			P50: Percentile(samples[si], 50), P99: Percentile(samples[si], 99),
+			EngineP50: Percentile(engine[si], 50), EngineP99: Percentile(engine[si], 99)}
 		var sum float64
 		for _, n := range hits[si] {
 			sum += float64(n)

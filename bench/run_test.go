@@ -62,6 +62,9 @@ func TestRunIngestSearchOnTinyCorpus(t *testing.T) {
 			t.Errorf("%s throughput %+v", name, tp)
 		}
 	}
+	if bd := rep.Breakdown; bd == nil || bd.Index.Files != 30 || bd.Index.Took <= 0 || bd.Store.Took <= 0 {
+		t.Errorf("breakdown %+v", rep.Breakdown)
+	}
 	if rep.Ratio <= 0 || rep.Target.Name != "node" {
 		t.Errorf("ratio %v, target %+v", rep.Ratio, rep.Target)
 	}
@@ -69,7 +72,7 @@ func TestRunIngestSearchOnTinyCorpus(t *testing.T) {
 		t.Fatalf("latency rows %+v", rep.Latency)
 	}
 	for _, l := range rep.Latency {
-		if l.Samples != 5*2 || l.P50 <= 0 || l.P99 < l.P50 {
+		if l.Samples != 5*2 || l.P50 <= 0 || l.P99 < l.P50 || l.EngineP50 <= 0 || l.EngineP50 > l.P50 {
 			t.Errorf("latency %+v", l)
 		}
 	}

@@ -45,7 +45,7 @@ type Launcher interface {
 }
 
 // NodeLauncher starts one in-process node (package node) on 127.0.0.1 with
-// a free port.
+// free ports: a cluster of one, its own coordinator.
 type NodeLauncher struct {
 	Logger *slog.Logger // nil: discard the node's logs
 	// ScanInterval is the node's reconciliation walk interval; 0 keeps
@@ -60,6 +60,7 @@ func (l NodeLauncher) Launch(ctx context.Context, share Share, workDir string) (
 	cfg := node.DefaultConfig()
 	cfg.DataDir = filepath.Join(workDir, "data")
 	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.InternalAddr = "127.0.0.1:0"
 	cfg.Shares = []node.ShareConfig{{Name: share.Name, Path: share.Root}}
 	cfg.Logger = l.Logger
 	if l.ScanInterval != 0 {

@@ -40,7 +40,7 @@ func TestCommandsWriteTheirReports(t *testing.T) {
 		if err := Run(context.Background(), args, &stdout, &stderr); err != nil {
 			t.Fatalf("%s: %v\n%s", args[0], err, stderr.String())
 		}
-		if !strings.Contains(stdout.String(), "Latest run:") {
+		if !strings.Contains(stdout.String(), "Latest run") {
 			t.Fatalf("%s printed:\n%s", args[0], stdout.String())
 		}
 	}

@@ -24,6 +24,7 @@ func runIngestSearch(ctx context.Context, args []string, command string, stdout,
 	fs.IntVar(&o.Warmup, "warmup", o.Warmup, "untimed runs of each query")
 	fs.IntVar(&o.Reps, "reps", o.Reps, "timed runs of each query")
 	fs.IntVar(&o.Verify, "verify", o.Verify, "files looked up one by one with path: after ingest (0: all, -1: none)")
+	fs.BoolVar(&o.Breakdown, "breakdown", o.Breakdown, "also time the product's index and record store alone")
 	fs.StringVar(&o.WorkDir, "work", "", "parent of the temporary work directory (default: the system's)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the work directory")
 	timeout := fs.Duration("timeout", time.Hour, "give up after this long")

@@ -9,14 +9,14 @@ import (
 	"path/filepath"
 )
 
-//go:embed all:docs
+//go:embed all:_docs
 var files embed.FS
 
 // FS returns the sample documents, rooted at the folder's top.
 func FS() fs.FS {
-	sub, err := fs.Sub(files, "docs")
+	sub, err := fs.Sub(files, "_docs")
 	if err != nil {
-		panic(err) // the embedded tree always has docs/
+		panic(err) // the embedded tree always has _docs/
 	}
 	return sub
 }

@@ -11,11 +11,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/distrisearch/distrisearch/cluster/raftstore"
 	"github.com/distrisearch/distrisearch/transport"
 	"github.com/distrisearch/distrisearch/transport/pki"
 	"github.com/hashicorp/raft"
-	wal "github.com/hashicorp/raft-wal"
-	"github.com/hashicorp/raft-wal/metadb"
 )
 
 // Node is one member of the control plane: it runs Raft (voting, standing
@@ -54,8 +53,7 @@ type Node struct {
 	joinSrv   *http.Server
 	client    *transport.Client
 	raft      *raft.Raft
-	wal       *wal.WAL
-	walMeta   *metadb.BoltMetaDB
+	logs      *raftstore.Store
 	boot      *bootstrap
 }
 
@@ -236,11 +234,8 @@ func (n *Node) Close() error {
 	if n.client != nil {
 		n.client.CloseIdle()
 	}
-	if n.wal != nil {
-		errs = append(errs, n.wal.Close())
-	}
-	if n.walMeta != nil {
-		errs = append(errs, n.walMeta.Close())
+	if n.logs != nil {
+		errs = append(errs, n.logs.Close())
 	}
 	return errors.Join(errs...)
 }

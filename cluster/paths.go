@@ -17,7 +17,7 @@ const (
 	nodeIDFile    = "node_id"
 	tlsDir        = "tls"
 	raftDir       = "raft"
-	walDir        = "wal"
+	logFile       = "log.db"
 	snapshotDir   = "snapshots"
 	clusterDir    = "cluster"
 	bootstrapFile = "bootstrap.json"
@@ -25,7 +25,7 @@ const (
 )
 
 func tlsPath(dataDir string) string  { return filepath.Join(dataDir, tlsDir) }
-func walPath(dataDir string) string  { return filepath.Join(dataDir, raftDir, walDir) }
+func logPath(dataDir string) string  { return filepath.Join(dataDir, raftDir, logFile) }
 func snapPath(dataDir string) string { return filepath.Join(dataDir, raftDir) }
 func clusterPath(dataDir, name string) string {
 	return filepath.Join(dataDir, clusterDir, name)

@@ -8,14 +8,13 @@ import (
 	"os"
 	"time"
 
+	"github.com/distrisearch/distrisearch/cluster/raftstore"
 	"github.com/distrisearch/distrisearch/transport"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
-	wal "github.com/hashicorp/raft-wal"
-	"github.com/hashicorp/raft-wal/metadb"
 )
 
-// startRaft opens the Raft log (raft-wal) and snapshot store, creates the
+// startRaft opens the Raft log (package raftstore, on bbolt) and snapshot store, creates the
 // Raft instance over the mutual-TLS stream layer and, on the first start
 // after Init, bootstraps a one-voter configuration.
 func (n *Node) startRaft() error {
@@ -24,17 +23,14 @@ func (n *Node) startRaft() error {
 		Level:  hclog.LevelFromString(n.cfg.RaftLogLevel),
 		Output: &slogWriter{log: n.log.With("component", "raft")},
 	})
-	if err := os.MkdirAll(walPath(n.cfg.DataDir), 0o700); err != nil {
-		return fmt.Errorf("create raft log dir: %w", err)
+	if err := os.MkdirAll(snapPath(n.cfg.DataDir), 0o700); err != nil {
+		return fmt.Errorf("create raft dir: %w", err)
 	}
-	// raft-wal's Close leaves its metadata database open (and locked); keep
-	// a handle to close it ourselves, so a restarted node can open it again.
-	n.walMeta = &metadb.BoltMetaDB{}
-	w, err := wal.Open(walPath(n.cfg.DataDir), wal.WithLogger(hlog.Named("wal")), wal.WithMetaStore(n.walMeta))
+	w, err := raftstore.Open(logPath(n.cfg.DataDir))
 	if err != nil {
-		return fmt.Errorf("open raft log: %w", err)
+		return err
 	}
-	n.wal = w
+	n.logs = w
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(snapPath(n.cfg.DataDir), 2, hlog.Named("snapshots"))
 	if err != nil {
 		return fmt.Errorf("open snapshot store: %w", err)

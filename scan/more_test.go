@@ -77,18 +77,29 @@ func TestContinuousWritesStillIndexed(t *testing.T) {
 	s := start(t, testConfig(dir), &textExtractor{}, m)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer close(stop)
+	// Writes every 100 ms never leave the 200 ms debounce quiet, so only
+	// MaxDelay (1 s) gets the file handled while they go on.
 	wg.Go(func() {
 		for i := 0; ; i++ {
 			select {
 			case <-stop:
 				return
-			case <-time.After(20 * time.Millisecond):
+			case <-time.After(100 * time.Millisecond):
 			}
 			os.WriteFile(filepath.Join(dir, "busy.log.txt"), []byte(fmt.Sprint("line ", i)), 0o644)
 		}
 	})
-	eventually(t, "busy file indexed during the writes", func() bool { _, ok := m.get("docs", "busy.log.txt"); return ok })
-	close(stop)
-	wg.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, ok := m.get("docs", "busy.log.txt"); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the busy file was not indexed while the writes went on")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	_ = s
 }

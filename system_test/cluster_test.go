@@ -2,6 +2,7 @@ package system
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -194,4 +195,64 @@ func TestJoinWithoutValidTokenIsRefused(t *testing.T) {
 	if len(info.Nodes) != 3 {
 		t.Fatalf("intruder became a member: %s", describe(info))
 	}
+}
+
+// TestPausedLeaderStepsDown freezes the leader process (SIGSTOP) for longer
+// than its lease: the others elect a new leader; when the old one resumes it
+// must not act as leader any more, and the cluster ends with one leader.
+func TestPausedLeaderStepsDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-process test")
+	}
+	nodes, ids := startCluster(t)
+	ctx := context.Background()
+	li := leaderIndex(t, nodes, ids)
+	before, err := nodes[li].cluster(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes[li].signal(syscall.SIGSTOP)
+	resumed := false
+	defer func() {
+		if !resumed {
+			nodes[li].signal(syscall.SIGCONT)
+		}
+	}()
+	other := nodes[(li+1)%3]
+	var during = before
+	waitFor(t, 10*time.Second, "a new leader while the old one is frozen", func() (bool, string) {
+		info, err := other.cluster(ctx)
+		if err != nil {
+			return false, err.Error()
+		}
+		during = info
+		return info.LeaderID != "" && info.LeaderID != ids[li], describe(info)
+	})
+	time.Sleep(2 * time.Second) // frozen well past the 100 ms leader lease
+	nodes[li].signal(syscall.SIGCONT)
+	resumed = true
+	waitFor(t, 10*time.Second, "the resumed node follows the new leader", func() (bool, string) {
+		info, err := nodes[li].cluster(ctx)
+		if err != nil {
+			return false, err.Error()
+		}
+		return info.RaftState != "Leader" && info.LeaderID != ids[li] && info.LeaderID != "" && info.Term >= during.Term, describe(info) + " state=" + info.RaftState
+	})
+	// Every node agrees on one leader, and its fencing token is newer.
+	waitFor(t, 10*time.Second, "one leader with a newer fencing token everywhere", func() (bool, string) {
+		leaders := map[string]bool{}
+		state := ""
+		for _, p := range nodes {
+			info, err := p.cluster(ctx)
+			if err != nil {
+				return false, err.Error()
+			}
+			if info.FencingToken <= before.FencingToken {
+				return false, fmt.Sprintf("fencing token %d not past %d", info.FencingToken, before.FencingToken)
+			}
+			leaders[info.LeaderID] = true
+			state += describe(info) + "; "
+		}
+		return len(leaders) == 1, state
+	})
 }

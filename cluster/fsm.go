@@ -15,16 +15,23 @@ const snapshotVersion = 1
 
 // fsm adapts state to raft.FSM and tells watchers when it changed.
 type fsm struct {
-	mu      sync.RWMutex // guards st, view and changed
+	mu      sync.RWMutex // guards all fields
 	st      *state
 	view    *View         // cached copy of st's public part; nil when stale
 	changed chan struct{} // closed and replaced after every change
+
+	// The view's slices, shared by successive views until a command changes
+	// them, so a lock grant does not copy the membership.
+	dirty    uint8
+	members  []Member
+	services []Service
+	locks    []Lock
 }
 
 var _ raft.FSM = (*fsm)(nil)
 
 func newFSM() *fsm {
-	return &fsm{st: newState(), changed: make(chan struct{})}
+	return &fsm{st: newState(), changed: make(chan struct{}), dirty: partAll}
 }
 
 // Apply implements raft.FSM.
@@ -40,6 +47,7 @@ func (f *fsm) Apply(l *raft.Log) any {
 		f.st.Index = l.Index
 		return failed(ErrInvalid, "undecodable log entry")
 	}
+	f.dirty |= partsOf[c.Op]
 	r := f.st.apply(l.Index, l.Term, c)
 	r.Index = l.Index
 	return r
@@ -63,7 +71,19 @@ func (f *fsm) View() (*View, <-chan struct{}) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.view == nil {
-		f.view = f.st.view()
+		if f.dirty&partMembers != 0 {
+			f.members = f.st.members()
+		}
+		if f.dirty&partServices != 0 {
+			f.services = f.st.services()
+		}
+		if f.dirty&partLocks != 0 {
+			f.locks = f.st.locks()
+		}
+		f.dirty = 0
+		s := f.st
+		f.view = &View{Index: s.Index, Config: s.Config, Leader: s.Leader, Time: s.Now,
+			Members: f.members, Services: f.services, Locks: f.locks}
 	}
 	return f.view, f.changed
 }
@@ -115,6 +135,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.st = st
+	f.dirty = partAll
 	f.notifyLocked()
 	return nil
 }

@@ -129,3 +129,78 @@ func containsStr(list []string, s string) bool {
 	}
 	return false
 }
+
+func TestWarmStandbyTakesOver(t *testing.T) {
+	c := testcluster.Start(t, 5, testcluster.Options{Standbys: 1})
+	leader := c.WaitLeader(5 * time.Second)
+	var standby string
+	c.Eventually(15*time.Second, "3 voters and 1 standby", func() bool {
+		st := leader.Get().Status()
+		standby = ""
+		for _, m := range st.Members {
+			if m.Standby {
+				standby = m.ID
+			}
+		}
+		return len(st.Voters) == 3 && standby != ""
+	})
+	for _, nd := range c.Nodes() {
+		if nd.ID() == standby {
+			c.Eventually(5*time.Second, "standby follows raft", func() bool { return nd.Get().Status().RaftState == "Follower" })
+		}
+	}
+	var victim *testcluster.Node
+	for _, nd := range c.Nodes() {
+		if nd != leader && containsStr(leader.Get().Status().Voters, nd.ID()) {
+			victim = nd
+		}
+	}
+	victim.Kill()
+	c.Eventually(20*time.Second, "standby promoted, a new standby chosen", func() bool {
+		l := c.Leader()
+		if l == nil {
+			return false
+		}
+		st := l.Get().Status()
+		if len(st.Voters) != 3 || !containsStr(st.Voters, standby) || containsStr(st.Voters, victim.ID()) {
+			return false
+		}
+		for _, m := range st.Members {
+			if m.Standby && m.ID != standby && m.ID != victim.ID() {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+func TestVoterRestartedOnAnotherAddress(t *testing.T) {
+	c := testcluster.Start(t, 3, testcluster.Options{Tune: func(i int, cfg *cluster.Config) {
+		cfg.VoterReplaceAfter = time.Hour // keep the seat: the point is the address change
+	}})
+	leader := c.WaitLeader(5 * time.Second)
+	c.Eventually(15*time.Second, "3 voters", func() bool { return len(leader.Get().Status().Voters) == 3 })
+	var moved *testcluster.Node
+	for _, nd := range c.Nodes() {
+		if nd != leader {
+			moved = nd
+		}
+	}
+	oldAddr := moved.Addr
+	moved.Kill()
+	if err := moved.RestartElsewhere(); err != nil {
+		t.Fatal(err)
+	}
+	if moved.Addr == oldAddr {
+		t.Skip("the kernel gave the same port back")
+	}
+	ctx := ctxT(t, 20*time.Second)
+	if err := retry(ctx, func() error { _, err := leader.Get().AcquireLock(ctx, "after-move", "x", time.Minute); return err }); err != nil {
+		t.Fatal(err)
+	}
+	c.Eventually(15*time.Second, "moved voter replicates again at its new address", func() bool {
+		n := moved.Get()
+		_, ok := n.View().Lock("after-move", time.Time{})
+		return ok && member(n, moved.ID()).InternalAddr == moved.Addr && n.Status().RaftState == "Follower"
+	})
+}

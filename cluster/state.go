@@ -296,22 +296,54 @@ func (s *state) pruneLocks() {
 	}
 }
 
+// Parts of the public view, rebuilt only when a command touched them.
+const (
+	partMembers uint8 = 1 << iota
+	partServices
+	partLocks
+	partAll = partMembers | partServices | partLocks
+)
+
+// partsOf says which parts of the view a command may change.
+var partsOf = map[op]uint8{
+	opInit: partAll, opLeader: partMembers | partServices, opRegister: partMembers | partServices,
+	opStatus: partMembers | partServices, opLeave: partMembers | partServices,
+	opVoter: partMembers, opLiveness: partMembers,
+	opServicePut: partServices, opServiceDelete: partServices,
+	opLockAcquire: partLocks, opLockRenew: partLocks, opLockRelease: partLocks,
+}
+
+func (s *state) members() []Member {
+	out := make([]Member, 0, len(s.Members))
+	for _, m := range s.Members {
+		out = append(out, *m)
+	}
+	slices.SortFunc(out, func(a, b Member) int { return cmpStr(a.ID, b.ID) })
+	return out
+}
+
+func (s *state) services() []Service {
+	out := make([]Service, 0, len(s.Services))
+	for _, svc := range s.Services {
+		out = append(out, *svc)
+	}
+	slices.SortFunc(out, func(a, b Service) int { return cmpStr(a.ID, b.ID) })
+	return out
+}
+
+func (s *state) locks() []Lock {
+	out := make([]Lock, 0, len(s.Locks))
+	for _, l := range s.Locks {
+		out = append(out, *l)
+	}
+	slices.SortFunc(out, func(a, b Lock) int { return cmpStr(a.Name, b.Name) })
+	return out
+}
+
 // view returns a deep copy of the public part of the state.
 func (s *state) view() *View {
-	v := &View{Index: s.Index, Config: s.Config, Leader: s.Leader, Time: s.Now}
-	for _, m := range s.Members {
-		v.Members = append(v.Members, *m)
-	}
-	for _, svc := range s.Services {
-		v.Services = append(v.Services, *svc)
-	}
-	for _, l := range s.Locks {
-		v.Locks = append(v.Locks, *l)
-	}
-	slices.SortFunc(v.Members, func(a, b Member) int { return cmpStr(a.ID, b.ID) })
-	slices.SortFunc(v.Services, func(a, b Service) int { return cmpStr(a.ID, b.ID) })
-	slices.SortFunc(v.Locks, func(a, b Lock) int { return cmpStr(a.Name, b.Name) })
-	return v
+	return &View{Index: s.Index, Config: s.Config, Leader: s.Leader, Time: s.Now,
+		Members: s.members(), Services: s.services(), Locks: s.locks()}
 }
 
 func clonePtr[T any](p *T) *T {

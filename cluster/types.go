@@ -119,8 +119,9 @@ type LeaderInfo struct {
 }
 
 // View is an immutable copy of the public cluster metadata at one Raft
-// index. Slices are sorted by id or name. Secrets (the CA key, join token
-// hashes) are never part of a View.
+// index. Slices are sorted by id or name and may be shared with other
+// views: never modify them. Secrets (the CA key, join token hashes) are
+// never part of a View.
 type View struct {
 	Index    uint64        `json:"index"`
 	Config   ClusterConfig `json:"config"`

@@ -66,6 +66,22 @@ func (n *Node) reconcileVoters(ctx context.Context) error {
 		}
 	}
 
+	// A member that restarted on another address: tell Raft where it is now.
+	for _, srv := range conf.Servers {
+		m, ok := v.Member(string(srv.ID))
+		if !ok || m.Status != StatusAlive || m.RaftAddr == "" || raft.ServerAddress(m.RaftAddr) == srv.Address {
+			continue
+		}
+		n.log.Info("raft address changed", "member", m.ID, "from", srv.Address, "to", m.RaftAddr)
+		var f raft.IndexFuture
+		if srv.Suffrage == raft.Voter {
+			f = n.raft.AddVoter(srv.ID, raft.ServerAddress(m.RaftAddr), 0, n.cfg.ApplyTimeout)
+		} else {
+			f = n.raft.AddNonvoter(srv.ID, raft.ServerAddress(m.RaftAddr), 0, n.cfg.ApplyTimeout)
+		}
+		return raftErr(f.Error())
+	}
+
 	desired := v.Config.Voters
 	if desired == 0 {
 		desired = 3

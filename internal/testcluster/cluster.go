@@ -254,6 +254,14 @@ func (nd *Node) Restart() error {
 	return nd.start("", "")
 }
 
+// RestartElsewhere starts a killed node again with its data directory on a
+// new port, as after a move to another address.
+func (nd *Node) RestartElsewhere() error {
+	nd.Gate.Resume()
+	nd.Addr = ""
+	return nd.start("", "")
+}
+
 // Pause cuts the node off the network; Resume reconnects it.
 func (nd *Node) Pause()  { nd.Gate.Pause() }
 func (nd *Node) Resume() { nd.Gate.Resume() }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/distrisearch/distrisearch/cluster/detect"
+	"github.com/distrisearch/distrisearch/events"
 )
 
 // Config configures one control-plane node. Start from DefaultConfig.
@@ -139,13 +140,22 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// EventPublisher is what the node needs of the event bus (*events.Bus).
+type EventPublisher interface {
+	Publish(events.Event) (events.Event, error)
+}
+
 // Deps are the node's collaborators. All are optional.
 type Deps struct {
 	Logger *slog.Logger
 	// Now is the clock used for heartbeats, leases and certificate checks.
 	Now func() time.Time
-	// OnEvent receives cluster events (see Event) in the order this node
-	// observes them. It must not block for long.
+	// Events, if set, receives every cluster event as an events.Event whose
+	// Type is the EventType, Node the member concerned and Data the Event
+	// as JSON. The bus stamps it with Lamport time.
+	Events EventPublisher
+	// OnEvent, if set, receives cluster events (see Event) in the order this
+	// node observes them. It must not block for long.
 	OnEvent func(Event)
 	// Listener, if set, is used instead of listening on BindAddr.
 	Listener net.Listener

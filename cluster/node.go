@@ -102,6 +102,21 @@ func (n *Node) ID() string { return n.id }
 // to learn the calling node. Routes under /internal/v1/ are reserved.
 func (n *Node) HandleInternal(pattern string, h http.Handler) { n.internal.Handle(pattern, h) }
 
+// MemberOnly wraps an internal handler so that only current members (not
+// LEFT, known to this node's metadata) may call it; others get 403. The
+// mutual-TLS handshake already proved the caller holds a certificate from
+// the cluster CA; this also shuts out nodes that left.
+func (n *Node) MemberOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m, ok := n.View().Member(PeerID(r))
+		if !ok || m.Status == StatusLeft {
+			http.Error(w, "not a cluster member", http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 // PeerID returns the id of the node that made an internal request, taken
 // from its verified client certificate.
 func PeerID(r *http.Request) string { return transport.PeerNodeID(r.TLS) }

@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"context"
+
+	"github.com/distrisearch/distrisearch/events"
 	"slices"
 )
 
@@ -89,9 +91,7 @@ func (n *Node) runEvents(ctx context.Context) {
 		if v.Index > prev.Index {
 			for _, ev := range diffViews(prev, v) {
 				n.log.Info("cluster event", "type", ev.Type, "member", ev.NodeID, "index", ev.Index)
-				if n.deps.OnEvent != nil {
-					n.deps.OnEvent(ev)
-				}
+				n.publish(ev)
 			}
 			var voters []string
 			for _, m := range v.Members {
@@ -109,6 +109,23 @@ func (n *Node) runEvents(ctx context.Context) {
 		case <-c1:
 		case <-c2:
 		}
+	}
+}
+
+func (n *Node) publish(ev Event) {
+	if n.deps.OnEvent != nil {
+		n.deps.OnEvent(ev)
+	}
+	if n.deps.Events == nil {
+		return
+	}
+	e, err := events.New(string(ev.Type), ev)
+	if err == nil {
+		e.Node = ev.NodeID
+		_, err = n.deps.Events.Publish(e)
+	}
+	if err != nil {
+		n.log.Warn("publish cluster event", "type", ev.Type, "err", err)
 	}
 }
 

@@ -1,0 +1,29 @@
+// Package cluster is DistriSearch's control plane: a Raft-replicated
+// metadata store (members, service registry, cluster configuration, leases)
+// run by 3 or 5 voting coordinators, with every other node following the
+// metadata without a vote.
+//
+// Contract:
+//   - Init creates a cluster in a data directory (CA, first node identity,
+//     join token); New + Start run a node; a node without an identity joins
+//     through any member with a join token; a restarted node rejoins with its
+//     persisted identity by itself; Leave leaves gracefully.
+//   - All node-to-node traffic (Raft and the internal API) is mutual TLS 1.3
+//     with certificates from the cluster CA (package transport).
+//   - Every change to the metadata is a versioned command committed through
+//     Raft and applied deterministically: the state machine never reads a
+//     clock; lease expiry uses the leader's time carried in the entry.
+//   - Writes made on any node are forwarded to the leader. A write whose fate
+//     is unknown (leader lost mid-request) returns ErrUnknownOutcome; one that
+//     certainly did not happen returns ErrNotLeader or ErrNoLeader.
+//     View is the node's latest copy; ConsistentView is linearizable.
+//   - The leader detects failures (heartbeats + phi accrual, package
+//     cluster/detect) and commits ALIVE/SUSPECT/DEAD, so all nodes agree; it
+//     keeps the configured number of healthy voters, replacing a voter that
+//     stays DEAD.
+//   - Fencing: each leadership has a token (the Raft index of its leader
+//     entry) and each lease grant has one (the index of its grant); both only
+//     grow. Receivers check them with FenceGuard / Node.CheckFence.
+//
+// See docs/cluster.md for how it works and the measured figures.
+package cluster

@@ -125,7 +125,8 @@ func PeerID(r *http.Request) string { return transport.PeerNodeID(r.TLS) }
 // endpoint if it has none (cfg.JoinAddr, cfg.JoinToken), opens the internal
 // port, starts Raft (bootstrapping it on the first start after Init) and the
 // background loops. It returns once the node serves; registration with the
-// leader continues in the background (see WaitReady).
+// leader continues in the background (see WaitReady). ctx bounds only the
+// start itself (joining); the node runs until Close.
 func (n *Node) Start(ctx context.Context) (err error) {
 	n.mu.Lock()
 	if n.started || n.closed {

@@ -113,6 +113,24 @@ func TestCLIAgainstARunningNode(t *testing.T) {
 	if _, errOut, code = cli(t, "search", "--server", "http://127.0.0.1:1", "x"); code != 1 || !strings.Contains(errOut, "cannot reach") {
 		t.Fatalf("unreachable: %d %q", code, errOut)
 	}
+	// The node is its own one-member cluster: nodes shows it as the coordinator,
+	// and events replays what happened (the leader election, the indexed file).
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		out, errOut, code = cli(t, "nodes", "--server", server)
+		if code == 0 && strings.Contains(out, "COORDINATOR") && strings.Contains(out, "ALIVE") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nodes: %d %q %q", code, out, errOut)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if out, errOut, code = cli(t, "events", "--server", server); code != 0 || !strings.Contains(out, "leader_elected") || !strings.Contains(out, "file_indexed") {
+		t.Fatalf("events: %d %q %q", code, out, errOut)
+	}
+	if out, errOut, code = cli(t, "events", "--server", server, "--types", "file_indexed", "--json"); code != 0 || strings.Contains(out, "leader_elected") || !strings.Contains(out, `"notes.md"`) {
+		t.Fatalf("events filtered: %d %q %q", code, out, errOut)
+	}
 	resp, err := http.Get(server + "/api/openapi.json")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("openapi: %v", err)

@@ -23,7 +23,7 @@ func (b *builder) scope(field string) []textField {
 		{fieldName, fieldNameExact, w.Name, true},
 		{fieldTitle, fieldTitleExact, w.Title, true},
 		{fieldPathText, "", w.Path, true},
-		{fieldContent, fieldContentExact, w.Content, true},
+		{fieldContent, "", w.Content, true},
 		{fieldMeta, "", w.Meta, false},
 	}
 	var out []textField
@@ -47,9 +47,11 @@ func (b *builder) scope(field string) []textField {
 
 // term searches one word in the fields of its scope. A word that the
 // analyzer splits into parts (sync.Mutex, parseConfig) matches the whole
-// token or its parts in sequence; an unstemmed whole-token match in the
-// exact twin field adds to the score.
-func (b *builder) term(t *query.Term) bq.Query {
+// token or its parts in sequence; with loose (a term of a question-like
+// query, where only some terms must match), any of the whole token and its
+// parts. An unstemmed whole-token match in an exact twin field adds to the
+// score.
+func (b *builder) term(t *query.Term, loose bool) bq.Query {
 	fields := b.scope(t.Field)
 	var qs []bq.Query
 	if t.Prefix || t.Fuzzy > 0 {
@@ -81,6 +83,9 @@ func (b *builder) term(t *query.Term) bq.Query {
 				}
 				qs = append(qs, q)
 			}
+			if f.exact == "" && f.weight > 0 {
+				qs = append(qs, b.stemmed(word, t, f)...)
+			}
 		}
 		return disjunction(qs, 1)
 	}
@@ -101,6 +106,16 @@ func (b *builder) term(t *query.Term) bq.Query {
 				tq := bq.NewTermQuery(term)
 				tq.SetField(f.main)
 				alts = append(alts, tq)
+			}
+			q = disjunction(alts, 1)
+		case loose:
+			var alts []bq.Query
+			for _, terms := range positions {
+				for _, term := range terms {
+					tq := bq.NewTermQuery(term)
+					tq.SetField(f.main)
+					alts = append(alts, tq)
+				}
 			}
 			q = disjunction(alts, 1)
 		case f.phrases:
@@ -128,6 +143,30 @@ func (b *builder) term(t *query.Term) bq.Query {
 	return disjunction(qs, 1)
 }
 
+// stemmed returns the clauses that let a prefix or fuzzy word reach the
+// stemmed terms of a field without an exact twin: parse* also matches the
+// word parse, indexed as pars, and gorutine~1 matches goroutine, indexed
+// as goroutin (by way of the stem gorutin). nil when the word has no
+// other stem.
+func (b *builder) stemmed(word string, t *query.Term, f textField) []bq.Query {
+	positions := analyze(b.text, word)
+	if len(positions) != 1 || len(positions[0]) != 1 || positions[0][0] == word {
+		return nil
+	}
+	stem := positions[0][0]
+	if t.Prefix {
+		tq := bq.NewTermQuery(stem)
+		tq.SetField(f.main)
+		tq.SetBoost(f.weight)
+		return []bq.Query{tq}
+	}
+	z := bq.NewFuzzyQuery(stem)
+	z.SetField(f.main)
+	z.SetFuzziness(t.Fuzzy)
+	z.SetBoost(f.weight)
+	return []bq.Query{z}
+}
+
 // phrase searches words in sequence in the fields of its scope that keep
 // positions.
 func (b *builder) phrase(p *query.Phrase) bq.Query {
@@ -137,7 +176,7 @@ func (b *builder) phrase(p *query.Phrase) bq.Query {
 		return nil
 	case 1:
 		if len(positions[0]) == 1 {
-			return b.term(&query.Term{Field: p.Field, Text: p.Text})
+			return b.term(&query.Term{Field: p.Field, Text: p.Text}, false)
 		}
 	}
 	var qs []bq.Query

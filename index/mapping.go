@@ -35,23 +35,22 @@ const (
 
 // Index field names.
 const (
-	fieldNode         = "node"
-	fieldShare        = "share"
-	fieldPath         = "path"      // keyword: the path, stored, path:x* prefixes
-	fieldPathTree     = "path_tree" // every ancestor directory: path:x
-	fieldPathText     = "path_text" // words of the path for plain terms
-	fieldName         = "name"
-	fieldNameExact    = "name_exact"
-	fieldNameSort     = "name_sort"
-	fieldExt          = "ext"
-	fieldType         = "type"
-	fieldSize         = "size"
-	fieldModified     = "modified"
-	fieldTitle        = "title"
-	fieldTitleExact   = "title_exact"
-	fieldContent      = "content"
-	fieldContentExact = "content_exact"
-	fieldMeta         = "meta"
+	fieldNode       = "node"
+	fieldShare      = "share"
+	fieldPath       = "path"      // keyword: the path, stored, path:x* prefixes
+	fieldPathTree   = "path_tree" // every ancestor directory: path:x
+	fieldPathText   = "path_text" // words of the path for plain terms
+	fieldName       = "name"
+	fieldNameExact  = "name_exact"
+	fieldNameSort   = "name_sort"
+	fieldExt        = "ext"
+	fieldType       = "type"
+	fieldSize       = "size"
+	fieldModified   = "modified"
+	fieldTitle      = "title"
+	fieldTitleExact = "title_exact"
+	fieldContent    = "content"
+	fieldMeta       = "meta"
 )
 
 // storedFields are loaded for every hit.
@@ -142,8 +141,7 @@ func NewMapping() (*mapping.IndexMappingImpl, error) {
 		text(fieldTitle, TextAnalyzer, true, true),
 		text(fieldTitleExact, ExactAnalyzer, false, false))
 	doc.AddFieldMappingsAt(fieldContent,
-		text(fieldContent, TextAnalyzer, true, true),
-		text(fieldContentExact, ExactAnalyzer, false, false))
+		text(fieldContent, TextAnalyzer, true, true))
 	doc.AddFieldMappingsAt(fieldMeta, text(fieldMeta, TextAnalyzer, false, false))
 
 	size := mapping.NewNumericFieldMapping()

@@ -576,3 +576,19 @@ func explain(e *search.Explanation) string {
 	}
 	return s
 }
+
+// Prefix and fuzzy words reach stemmed content: the content has no
+// unstemmed twin.
+func TestPrefixFuzzyReachStems(t *testing.T) {
+	ix := openWith(t, "p0",
+		file{path: "a.txt", content: "we parse it"},
+		file{path: "b.txt", content: "one goroutine each"},
+		file{path: "c.txt", content: "nothing relevant"},
+	)
+	s := newSearcher(t, index.DefaultSearchOptions(), ix)
+	for q, want := range map[string][]string{"parse*": {"a.txt"}, "gorutine~1": {"b.txt"}, "goroutines": {"b.txt"}} {
+		if got := paths(run(t, s, distrisearch.SearchRequest{Query: q})); !reflect.DeepEqual(got, want) {
+			t.Errorf("%q finds %q, want %q", q, got, want)
+		}
+	}
+}

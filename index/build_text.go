@@ -14,7 +14,7 @@ import (
 type textField struct {
 	main, exact string
 	weight      float64
-	phrases     bool // the field has term vectors
+	phrases     bool // the field has term vectors (positions)
 }
 
 func (b *builder) scope(field string) []textField {
@@ -22,7 +22,7 @@ func (b *builder) scope(field string) []textField {
 	all := []textField{
 		{fieldName, fieldNameExact, w.Name, true},
 		{fieldTitle, fieldTitleExact, w.Title, true},
-		{fieldPathText, "", w.Path, true},
+		{fieldPathText, "", w.Path, false},
 		{fieldContent, "", w.Content, true},
 		{fieldMeta, "", w.Meta, false},
 	}

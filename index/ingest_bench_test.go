@@ -1,6 +1,8 @@
 package index
 
 import (
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -18,14 +20,18 @@ import (
 func BenchmarkIngestVsBare(b *testing.B) {
 	recs, _ := benchCorpus(b, 2000)
 	const batch = 256
+	ourBatch := batch
+	if v, err := strconv.Atoi(os.Getenv("DS_BATCH")); err == nil {
+		ourBatch = v
+	}
 	for i := 0; i < b.N; i++ {
 		ix, err := Open(b.TempDir(), DefaultOptions())
 		if err != nil {
 			b.Fatal(err)
 		}
 		start := time.Now()
-		for s := 0; s < len(recs); s += batch {
-			if err := ix.Apply(recs[s:min(s+batch, len(recs))], nil); err != nil {
+		for s := 0; s < len(recs); s += ourBatch {
+			if err := ix.Apply(recs[s:min(s+ourBatch, len(recs))], nil); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -129,7 +129,7 @@ func NewMapping() (*mapping.IndexMappingImpl, error) {
 	pathKw := kw(fieldPath)
 	pathKw.DocValues = false
 	pathTree := text(fieldPathTree, pathAnalyzer, false, false)
-	doc.AddFieldMappingsAt(fieldPath, pathKw, pathTree, text(fieldPathText, TextAnalyzer, false, true))
+	doc.AddFieldMappingsAt(fieldPath, pathKw, pathTree, text(fieldPathText, TextAnalyzer, false, false))
 
 	nameSort := text(fieldNameSort, sortAnalyzer, false, false)
 	nameSort.DocValues = true

@@ -9,6 +9,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search/highlight/highlighter/html"
 	bindex "github.com/blevesearch/bleve_index_api"
 )
 
@@ -96,8 +97,9 @@ func (b *Bare) Close() error { return b.idx.Close() }
 
 // bareSearcher runs benchmark queries in-process on a bare index.
 type bareSearcher struct {
-	name string
-	idx  bleve.Index
+	name      string
+	idx       bleve.Index
+	highlight bool
 }
 
 func (s bareSearcher) Name() string { return s.name }
@@ -109,6 +111,10 @@ func (s bareSearcher) Search(ctx context.Context, q string) (SearchStat, error) 
 	}
 	req := bleve.NewSearchRequestOptions(bq, pageSize, 0, false)
 	req.Fields = []string{bareName, barePath}
+	if s.highlight {
+		req.Highlight = bleve.NewHighlightWithStyle(html.Name)
+		req.Highlight.Fields = bareFields
+	}
 	res, err := s.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return SearchStat{}, err

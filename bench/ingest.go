@@ -116,6 +116,7 @@ const (
 	LatAPI     = "API"
 	LatAPIFull = "API, snippets + facets"
 	LatBare    = "bare bleve, in-process"
+	LatBareHL  = "bare bleve, in-process, snippets"
 )
 
 // RunIngestSearch runs the ingest and search-latency benchmark: see the
@@ -245,6 +246,7 @@ func RunIngestSearch(ctx context.Context, o IngestOptions) (*IngestReport, error
 		APISearcher(LatAPI, c, false, false),
 		APISearcher(LatAPIFull, c, true, true),
 		BareSearcher(LatBare, bare),
+		BareHighlightSearcher(LatBareHL, bare),
 	}, o.Queries, o.Warmup, o.Reps)
 	if err != nil {
 		return nil, err

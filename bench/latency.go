@@ -37,6 +37,12 @@ func APISearcher(name string, c *client.Client, highlight, facets bool) Searcher
 // first page of 20 hits with their name and path.
 func BareSearcher(name string, b *Bare) Searcher { return bareSearcher{name: name, idx: b.idx} }
 
+// BareHighlightSearcher is BareSearcher with bleve's HTML highlighter on
+// the three fields: the counterpart of the API with snippets.
+func BareHighlightSearcher(name string, b *Bare) Searcher {
+	return bareSearcher{name: name, idx: b.idx, highlight: true}
+}
+
 type apiSearcher struct {
 	name              string
 	c                 *client.Client

@@ -68,7 +68,7 @@ func TestRunIngestSearchOnTinyCorpus(t *testing.T) {
 	if rep.Ratio <= 0 || rep.Target.Name != "node" {
 		t.Errorf("ratio %v, target %+v", rep.Ratio, rep.Target)
 	}
-	if len(rep.Latency) != 3 {
+	if len(rep.Latency) != 4 {
 		t.Fatalf("latency rows %+v", rep.Latency)
 	}
 	for _, l := range rep.Latency {

@@ -90,6 +90,7 @@ type initCmd struct {
 	CAKey     []byte        `json:"ca_key"`
 	Token     tokenRecord   `json:"token"`
 	FirstNode Member        `json:"first_node"`
+	Admin     *User         `json:"admin,omitempty"` // the first administrator
 }
 
 type leaderCmd struct {

@@ -129,6 +129,9 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	}
 	st := newState()
 	*st = *sf.State
+	if st.Users == nil {
+		st.Users = map[string]*User{}
+	}
 	for _, m := range []any{&st.Members, &st.Services, &st.Locks, &st.Tokens} {
 		ensureMap(m)
 	}

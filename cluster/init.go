@@ -21,7 +21,10 @@ type InitOptions struct {
 	Standbys           int           // Raft non-voters kept warm: 0 (default), 1 or 2
 	TokenTTL           time.Duration // lifetime of the first join token; default 24 h
 	Hosts              []string      // extra SANs for the first node's certificate
-	Now                func() time.Time
+	// AdminPassword is the first administrator's password; empty means a
+	// generated one, returned once in InitResult.
+	AdminPassword string
+	Now           func() time.Time
 }
 
 // InitResult is what init reports to the operator.
@@ -31,6 +34,10 @@ type InitResult struct {
 	JoinToken     string
 	TokenExpires  time.Time
 	CAFingerprint string // hex SHA-256 of the CA certificate
+	AdminUser     string // the first administrator's username
+	// AdminPassword is the generated password of the first administrator,
+	// to be shown once; empty when InitOptions.AdminPassword was given.
+	AdminPassword string
 }
 
 // ErrAlreadyInitialised is returned by Init when dataDir already holds an
@@ -44,6 +51,7 @@ type bootstrap struct {
 	CACert []byte        `json:"ca_cert"`
 	CAKey  []byte        `json:"ca_key"`
 	Token  tokenRecord   `json:"token"`
+	Admin  *User         `json:"admin,omitempty"`
 }
 
 // Init creates a cluster in dataDir: a cluster CA, the first node's
@@ -87,6 +95,18 @@ func Init(dataDir string, opts InitOptions) (InitResult, error) {
 	default:
 		return InitResult{}, fmt.Errorf("init: unknown consistency %q", opts.DefaultConsistency)
 	}
+	password, generated := opts.AdminPassword, false
+	if password == "" {
+		var err error
+		if password, err = generatePassword(); err != nil {
+			return InitResult{}, fmt.Errorf("init: %w", err)
+		}
+		generated = true
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return InitResult{}, fmt.Errorf("init: admin password: %w", err)
+	}
 	if _, err := pki.LoadIdentity(tlsPath(dataDir)); !errors.Is(err, pki.ErrNoIdentity) {
 		if err == nil {
 			return InitResult{}, ErrAlreadyInitialised
@@ -123,6 +143,7 @@ func Init(dataDir string, opts InitOptions) (InitResult, error) {
 		CACert: ca.CertPEM(), CAKey: keyPEM,
 		Token: tokenRecord{ID: tok.ID, Hash: tok.SecretHash(), CreatedAt: t.UTC(), ExpiresAt: t.Add(opts.TokenTTL).UTC()},
 	}
+	b.Admin = &User{ID: newUUID(), Username: AdminUsername, PasswordHash: hash, Roles: []string{"admin"}}
 	raw, err := json.Marshal(b)
 	if err != nil {
 		return InitResult{}, fmt.Errorf("init: %w", err)
@@ -140,6 +161,7 @@ func Init(dataDir string, opts InitOptions) (InitResult, error) {
 	return InitResult{
 		ClusterID: opts.ClusterID, NodeID: nodeID, JoinToken: tok.String(),
 		TokenExpires: b.Token.ExpiresAt, CAFingerprint: hex.EncodeToString(fp[:]),
+		AdminUser: AdminUsername, AdminPassword: map[bool]string{true: password}[generated],
 	}, nil
 }
 

@@ -169,7 +169,7 @@ func (n *Node) establish(ctx context.Context) error {
 			return errors.New("cluster metadata is empty and there is no bootstrap file")
 		}
 		first := n.selfMember()
-		if _, err := n.proposeLocal(opInit, initCmd{Config: n.boot.Config, CACert: n.boot.CACert, CAKey: n.boot.CAKey, Token: n.boot.Token, FirstNode: first}, 0); err != nil {
+		if _, err := n.proposeLocal(opInit, initCmd{Config: n.boot.Config, CACert: n.boot.CACert, CAKey: n.boot.CAKey, Token: n.boot.Token, FirstNode: first, Admin: n.boot.Admin}, 0); err != nil {
 			return fmt.Errorf("commit init: %w", err)
 		}
 	}

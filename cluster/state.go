@@ -28,6 +28,7 @@ type state struct {
 	Services map[string]*Service     `json:"services"`
 	Locks    map[string]*Lock        `json:"locks"`
 	Tokens   map[string]*tokenRecord `json:"tokens"`
+	Users    map[string]*User        `json:"users,omitempty"`
 	CACert   []byte                  `json:"ca_cert,omitempty"`
 	CAKey    []byte                  `json:"ca_key,omitempty"`
 }
@@ -38,6 +39,7 @@ func newState() *state {
 		Services: map[string]*Service{},
 		Locks:    map[string]*Lock{},
 		Tokens:   map[string]*tokenRecord{},
+		Users:    map[string]*User{},
 	}
 }
 
@@ -114,6 +116,11 @@ func (s *state) applyInit(p initCmd) result {
 	s.CACert, s.CAKey = p.CACert, p.CAKey
 	if p.Token.ID != "" {
 		s.Tokens[p.Token.ID] = &p.Token
+	}
+	if p.Admin != nil {
+		admin := *p.Admin
+		admin.CreatedAt = s.Now
+		s.Users[admin.ID] = &admin
 	}
 	m := p.FirstNode
 	m.Status, m.Voter, m.StatusSince, m.JoinedAt = StatusAlive, true, s.Now, s.Now

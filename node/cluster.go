@@ -16,11 +16,11 @@ import (
 // is not told to join one, then starts the control plane.
 func (n *Node) startCluster(ctx context.Context) error {
 	if n.cfg.Join == "" {
-		res, err := cluster.Init(n.cfg.DataDir, cluster.InitOptions{Hosts: n.cfg.Hosts, Now: n.cfg.Now})
+		res, err := cluster.Init(n.cfg.DataDir, cluster.InitOptions{Hosts: n.cfg.Hosts, Now: n.cfg.Now, AdminPassword: n.cfg.AdminPassword})
 		switch {
 		case err == nil:
 			n.initRes = &res
-			n.log.Info("created a new cluster", "cluster", res.ClusterID, "join_token", res.JoinToken,
+			n.log.Info("created a new cluster", "cluster", res.ClusterID, "admin", res.AdminUser,
 				"token_expires", res.TokenExpires)
 		case errors.Is(err, cluster.ErrAlreadyInitialised):
 		default:

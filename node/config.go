@@ -41,6 +41,9 @@ type Config struct {
 	Join  string   `yaml:"join"`
 	Token string   `yaml:"token"`
 	Peers []string `yaml:"peers"` // more internal addresses to find the cluster by
+	// AdminPassword sets the first administrator's password when this node
+	// creates the cluster; empty means a generated one, shown once.
+	AdminPassword string `yaml:"-"`
 	// Hosts are extra names or addresses for this node's certificate.
 	Hosts []string `yaml:"hosts"`
 

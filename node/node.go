@@ -195,6 +195,15 @@ func (n *Node) JoinToken() string {
 	return n.initRes.JoinToken
 }
 
+// AdminPassword returns the generated password of the first administrator
+// when this start created the cluster (shown once), or "".
+func (n *Node) AdminPassword() string {
+	if n.initRes == nil {
+		return ""
+	}
+	return n.initRes.AdminPassword
+}
+
 // InternalAddr returns the address other nodes reach this one at.
 func (n *Node) InternalAddr() string {
 	if n.cluster == nil {

@@ -190,3 +190,15 @@ func TestConfigValidation(t *testing.T) {
 		}
 	}
 }
+
+func TestFirstNodeCreatesClusterWithAdmin(t *testing.T) {
+	n, _ := startNode(t, t.TempDir(), t.TempDir())
+	pw := n.AdminPassword()
+	if pw == "" || n.JoinToken() == "" {
+		t.Fatalf("a new cluster must show its admin password and join token once: %q %q", pw, n.JoinToken())
+	}
+	eventually(t, 10*time.Second, "admin committed to the cluster state", func() bool {
+		u, ok := n.Cluster().UserByName("admin")
+		return ok && u.CheckPassword(pw)
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -22,12 +23,17 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	consistency := fs.String("consistency", "QUORUM", "default consistency: STRONG, QUORUM or EVENTUAL")
 	voters := fs.Int("voters", 3, "Raft voters: 3 or 5")
 	ttl := fs.Duration("token-ttl", 24*time.Hour, "lifetime of the join token")
+	adminPW := fs.String("admin-password", "", "the first administrator's password (env DISTRISEARCH_ADMIN_PASSWORD; default: generated and shown once)")
 	var hosts listFlag
 	fs.Var(&hosts, "host", "extra name or address for the first node's certificate (repeatable)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if *adminPW == "" {
+		*adminPW = os.Getenv("DISTRISEARCH_ADMIN_PASSWORD")
+	}
 	res, err := cluster.Init(*data, cluster.InitOptions{
+		AdminPassword:  *adminPW,
 		PartitionCount: *partitions, ReplicationFactor: *rf, DefaultConsistency: strings.ToUpper(*consistency),
 		Voters: *voters, TokenTTL: *ttl, Hosts: hosts,
 	})
@@ -42,12 +48,13 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
   CA fingerprint %s
   join token     %s
   token expires  %s
+  administrator  %s
 
 Start the first node:
   distrisearch node --data %s --internal-addr HOST:7080 --http-addr HOST:8080 --share NAME=PATH
 Join more nodes (any member's internal address works):
   distrisearch node --data DIR --join HOST:7080 --token %s --share NAME=PATH
-`, res.ClusterID, res.NodeID, *data, res.CAFingerprint, res.JoinToken, res.TokenExpires.Format(time.RFC3339), *data, res.JoinToken)
+`, res.ClusterID, res.NodeID, *data, res.CAFingerprint, res.JoinToken, res.TokenExpires.Format(time.RFC3339), adminLine(res), *data, res.JoinToken)
 	return nil
 }
 
@@ -160,6 +167,13 @@ func runLeave(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintln(stdout, "the node left the cluster; stop its process now")
 	return nil
+}
+
+func adminLine(res cluster.InitResult) string {
+	if res.AdminPassword == "" {
+		return fmt.Sprintf("user %q with the password you gave", res.AdminUser)
+	}
+	return fmt.Sprintf("user %q, password %s (shown once; keep it safe)", res.AdminUser, res.AdminPassword)
 }
 
 func orDash(s string) string {

@@ -104,6 +104,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "DistriSearch demo: a %d-node cluster on 127.0.0.1 (data and logs in %s)\n\n", *nodes, base)
 	printDemoNodes(stdout, started, info)
+	if res.AdminPassword != "" {
+		fmt.Fprintf(stdout, "\nadministrator: user %q, password %s\n", res.AdminUser, res.AdminPassword)
+	}
 	u := "http://" + started[0].http
 	fmt.Fprintf(stdout, `
 The first node shares %s as "sample"; add or edit files there and search again.

@@ -76,6 +76,7 @@ func nodeFlags(fs *flag.FlagSet, stderr io.Writer) func() (node.Config, error) {
 		if *join != "" {
 			cfg.Join = *join
 		}
+		cfg.AdminPassword = os.Getenv("DISTRISEARCH_ADMIN_PASSWORD")
 		if *token != "" {
 			cfg.Token = *token
 		}
@@ -130,6 +131,9 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "node %s serving %s (internal %s)\n", n.ID(), n.URL(), n.InternalAddr())
 	if tok := n.JoinToken(); tok != "" {
 		fmt.Fprintf(stdout, "created a new cluster; other nodes join with:\n  distrisearch node --join %s --token %s ...\n", n.InternalAddr(), tok)
+		if pw := n.AdminPassword(); pw != "" {
+			fmt.Fprintf(stdout, "administrator: user %q, password %s (shown once; keep it safe)\n", "admin", pw)
+		}
 	}
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "stopping")

@@ -592,3 +592,41 @@ func TestPrefixFuzzyReachStems(t *testing.T) {
 		}
 	}
 }
+
+// The first relevance page is searched by score alone; pages must still
+// hold every file once, in score then file-id order, whether the page
+// boundary falls in a run of equal scores or between two scores.
+func TestRelevancePagesWithTies(t *testing.T) {
+	var files []file
+	for i := range 9 {
+		files = append(files, file{path: fmt.Sprintf("tie%d.txt", i), content: "alpha beta gamma"})
+	}
+	for i := range 5 {
+		files = append(files, file{path: fmt.Sprintf("more%d.txt", i), content: fmt.Sprintf("alpha alpha alpha words %d", i)})
+	}
+	s := newSearcher(t, index.DefaultSearchOptions(), openWith(t, "p0", files...))
+	var want []string
+	for _, h := range run(t, s, distrisearch.SearchRequest{Query: "alpha", Limit: 100}).Hits {
+		want = append(want, h.FileID)
+	}
+	if len(want) != len(files) {
+		t.Fatalf("%d hits, want %d", len(want), len(files))
+	}
+	for limit := 1; limit <= len(files); limit++ {
+		var got []string
+		req := distrisearch.SearchRequest{Query: "alpha", Limit: limit}
+		for {
+			res := run(t, s, req)
+			for _, h := range res.Hits {
+				got = append(got, h.FileID)
+			}
+			if res.NextCursor == "" || len(got) > len(files) {
+				break
+			}
+			req.Cursor = res.NextCursor
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("limit %d: pages give %q, want %q", limit, got, want)
+		}
+	}
+}

@@ -110,9 +110,35 @@ func (s *Searcher) Search(ctx context.Context, req distrisearch.SearchRequest, n
 		defer cancel()
 	}
 	ctx = context.WithValue(ctx, search.MaxTermSearchersKey, s.opts.MaxTermSearchers)
+	// The first page in relevance order is searched by score alone: the
+	// file-id tie-break makes bleve load the id of every matching file,
+	// which costs a third of the search. The page is then the same unless
+	// its last hit ties with the next one; only then is the search run
+	// again with the full order.
+	_, all := tree.(*query.All)
+	byScore := ord.key == distrisearch.SortRelevance && req.Cursor == "" && !all
+	if byScore {
+		br.Sort = search.SortOrder{&search.SortScore{Desc: true}}
+	}
 	sr, failed := s.run(ctx, br)
 	if err := s.check(ctx, sr, failed); err != nil {
 		return res, err
+	}
+	if byScore {
+		if len(sr.Hits) > limit && sr.Hits[limit-1].Score == sr.Hits[limit].Score {
+			took := sr.Took
+			br.Sort = ord.sorts
+			sr, failed = s.run(ctx, br)
+			if err := s.check(ctx, sr, failed); err != nil {
+				return res, err
+			}
+			sr.Took += took
+		} else {
+			sort.SliceStable(sr.Hits, func(i, j int) bool {
+				a, b := sr.Hits[i], sr.Hits[j]
+				return a.Score > b.Score || a.Score == b.Score && a.ID < b.ID
+			})
+		}
 	}
 
 	res.Total = sr.Total

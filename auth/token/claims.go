@@ -1,0 +1,48 @@
+package token
+
+import (
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Claims are what a verified token says about its bearer.
+type Claims struct {
+	Subject   string // the user's id
+	Username  string
+	Roles     []string
+	Issuer    string
+	ID        string // jti, the handle for revocation
+	KeyID     string // kid of the key that signed it
+	IssuedAt  time.Time
+	NotBefore time.Time
+	ExpiresAt time.Time
+}
+
+// wireClaims is the JSON form of Claims.
+type wireClaims struct {
+	Username string   `json:"username"`
+	Roles    []string `json:"roles"`
+	jwt.RegisteredClaims
+}
+
+func (w *wireClaims) claims(kid string) Claims {
+	c := Claims{
+		Subject:  w.Subject,
+		Username: w.Username,
+		Roles:    append([]string(nil), w.Roles...),
+		Issuer:   w.Issuer,
+		ID:       w.ID,
+		KeyID:    kid,
+	}
+	if w.IssuedAt != nil {
+		c.IssuedAt = w.IssuedAt.Time
+	}
+	if w.NotBefore != nil {
+		c.NotBefore = w.NotBefore.Time
+	}
+	if w.ExpiresAt != nil {
+		c.ExpiresAt = w.ExpiresAt.Time
+	}
+	return c
+}

@@ -19,6 +19,7 @@ const (
 	ReadAudit    Permission = "read:audit"
 	AdminUsers   Permission = "admin:users"
 	AdminConfig  Permission = "admin:config"
+	AdminNodes   Permission = "admin:nodes"
 	InternalRepl Permission = "internal:replication"
 	InternalRaft Permission = "internal:raft"
 )

@@ -189,3 +189,36 @@ func TestFromHeader(t *testing.T) {
 		wantCode(t, err, CodeMalformed)
 	}
 }
+
+func BenchmarkIssue(b *testing.B) {
+	f := newFixture(b, DefaultConfig())
+	for b.Loop() {
+		if _, _, err := f.tok.Issue("u-1", "alice", []string{"user"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkVerify(b *testing.B) {
+	f := newFixture(b, DefaultConfig())
+	s, _ := f.issue(b)
+	for b.Loop() {
+		if _, err := f.tok.Verify(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkVerifyHS256(b *testing.B) {
+	k, _ := GenerateHMAC(nil)
+	ks, _ := NewKeySet(k)
+	cfg := DefaultConfig()
+	cfg.Algorithms = []Alg{HS256}
+	tk, _ := New(cfg, ks, Options{Now: func() time.Time { return t0 }})
+	s, _, _ := tk.Issue("u-1", "alice", []string{"user"})
+	for b.Loop() {
+		if _, err := tk.Verify(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

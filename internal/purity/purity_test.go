@@ -33,7 +33,8 @@ var purePackages = []struct {
 	{"replica/quorum", false},
 	{"events", false}, // not pure in the goroutine sense, but no I/O and no clock reads
 	{"auth/rbac", true},
-	{"index/query", true},
+	{"index/query", false},
+	{"index/eval", false},
 }
 
 // allowedThirdParty lists import path prefixes outside the standard

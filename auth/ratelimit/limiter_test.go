@@ -176,3 +176,27 @@ func BenchmarkAllowParallel(b *testing.B) {
 		}
 	})
 }
+
+func TestNewSet(t *testing.T) {
+	s, err := NewSet(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(l *Limiter) int {
+		n := 0
+		for {
+			if ok, _ := l.Allow("k", t0); !ok {
+				return n
+			}
+			n++
+		}
+	}
+	if a, b, c := count(s.PerIP), count(s.PerUser), count(s.Login); a != 100 || b != 200 || c != 10 {
+		t.Fatalf("bursts %d %d %d, want 100 200 10", a, b, c)
+	}
+	bad := DefaultConfig()
+	bad.MaxKeys = 0
+	if _, err := NewSet(bad); err == nil {
+		t.Fatal("bad config accepted")
+	}
+}

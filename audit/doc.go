@@ -13,6 +13,9 @@
 //   - Every entry carries a globally unique id, the node that recorded it and
 //     a per-node sequence number that never goes back, so copies of the log
 //     can later be merged across nodes without ambiguity.
+//   - Entries and Ingest copy chains between nodes: Ingest accepts another
+//     node's entries only if each matches its hash and extends the stored
+//     copy, so a store holds its own chain and replicas of others.
 //   - Verify walks every chain and reports the first broken link (edited,
 //     deleted, reordered entries; a truncated tail when an anchor records a
 //     later head). What it cannot detect is listed in DESIGN.md.

@@ -210,9 +210,6 @@ func (l *Log) lead() {
 	for _, r := range batch {
 		r.err = err
 	}
-	if err == nil {
-		l.maybeAnchor(head, false)
-	}
 
 	l.mu.Lock()
 	if len(l.queue) > 0 {
@@ -223,6 +220,11 @@ func (l *Log) lead() {
 	l.mu.Unlock()
 	for _, r := range batch[1:] {
 		r.wake <- false
+	}
+	if err == nil {
+		// After the hand-off, so the next batch commits meanwhile; a
+		// failed anchor write is logged and retried at the next one.
+		_ = l.maybeAnchor(head, false)
 	}
 }
 

@@ -41,6 +41,10 @@ func TestPruneKeepsChainVerifiable(t *testing.T) {
 	if e.Seq != 9 || e.PrevHash != young[2].Hash {
 		t.Fatalf("append after prune: %+v", e)
 	}
+	// Re-inserting a pruned entry is detected.
+	rawUpdate(t, l, func(entries, _ *bolt.Bucket) error { return entries.Put(seqKey(5), encodeRecord(&old[4])) })
+	wantBreak(t, l, 5, "checkpoint")
+	rawUpdate(t, l, func(entries, _ *bolt.Bucket) error { return entries.Delete(seqKey(5)) })
 	// Deleting the first retained entry is still detected.
 	rawUpdate(t, l, func(entries, _ *bolt.Bucket) error { return entries.Delete(seqKey(6)) })
 	wantBreak(t, l, 6, "missing")

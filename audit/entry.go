@@ -74,9 +74,9 @@ func (h *Hash) UnmarshalText(b []byte) error {
 	return err
 }
 
-// Entry is one audit record. Callers fill Time (optional: Append sets it
-// from the clock when zero), UserID, Username, Action, Resource, IPAddress,
-// Result and Details; Append assigns ID, Node, Seq, PrevHash and Hash.
+// Entry is one audit record. Callers fill UserID, Username, Action,
+// Resource, IPAddress, Result and Details; Append assigns ID, Node, Seq,
+// Time (from the log's clock), PrevHash and Hash.
 type Entry struct {
 	ID        string            `json:"id"`
 	Node      string            `json:"node"`

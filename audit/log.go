@@ -155,7 +155,7 @@ func chainBuckets(chains *bolt.Bucket, node []byte, create bool) (entries, meta 
 }
 
 // Append records e and returns it as stored (with ID, Node, Seq, Time,
-// PrevHash and Hash set). When it returns nil the entry is durable.
+// PrevHash and Hash set; any values the caller put there are replaced). When it returns nil the entry is durable.
 // Concurrent calls are committed together. ctx is checked before the entry
 // is queued; once queued, the entry is committed or fails with the batch.
 func (l *Log) Append(ctx context.Context, e Entry) (Entry, error) {
@@ -166,10 +166,9 @@ func (l *Log) Append(ctx context.Context, e Entry) (Entry, error) {
 	if err != nil {
 		return Entry{}, &distrisearch.Error{Kind: distrisearch.KindInvalid, Code: "bad_audit_entry", Message: err.Error(), Op: "audit.Append", Err: err}
 	}
-	if n.Time.IsZero() {
-		n.Time = l.cfg.Now()
-	}
-	n.Time = time.Unix(0, n.Time.UnixNano()).UTC()
+	// The log's clock, not the caller, dates entries: a backdated entry
+	// could otherwise be pruned at once or hidden from time queries.
+	n.Time = time.Unix(0, l.cfg.Now().UnixNano()).UTC()
 	n.Node = l.cfg.NodeID
 	n.ID = newID()
 	n.Seq, n.PrevHash, n.Hash = 0, Hash{}, Hash{}

@@ -24,7 +24,7 @@
 //     String never emits control characters, CR/LF or ANSI escapes raw.
 //     JSON produced by encoding/json escapes them too.
 //   - Prune deletes entries older than the retention (90 days by default)
-//     from the head of a chain only, and records the hash of the last pruned
+//     from the start (oldest end) of a chain only, and records the hash of the last pruned
 //     entry as the chain's checkpoint, so the rest still verifies.
 //   - Time comes from Config.Now; the only goroutine (periodic pruning)
 //     starts in Start and Close waits for it.

@@ -97,7 +97,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if n.store, err = store.Open(filepath.Join(n.cfg.DataDir, "records.db"), store.Options{}); err != nil {
 		return fmt.Errorf("record store: %w", err)
 	}
-	if n.index, err = index.Open(filepath.Join(n.cfg.DataDir, "index", "local"), index.DefaultOptions()); err != nil {
+	if n.index, err = n.openIndex(filepath.Join(n.cfg.DataDir, "index", "local")); err != nil {
 		return fmt.Errorf("index: %w", err)
 	}
 	if n.searcher, err = index.NewSearcher(index.DefaultSearchOptions(), n.index.Bleve()); err != nil {
@@ -157,6 +157,21 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	}()
 	n.log.Info("node started", "http", n.URL(), "shares", len(n.cfg.Shares), "data", n.cfg.DataDir)
 	return nil
+}
+
+// openIndex opens a partition index. An index written by an incompatible
+// version of the mapping is rebuilt: it is removed, and reconcileIndex then
+// indexes every record again from the store, which holds their text.
+func (n *Node) openIndex(dir string) (*index.Index, error) {
+	ix, err := index.Open(dir, index.DefaultOptions())
+	if !errors.Is(err, index.ErrIncompatible) {
+		return ix, err
+	}
+	n.log.Warn("the index was built by another version; rebuilding it from the record store", "dir", dir)
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
+	return index.Open(dir, index.DefaultOptions())
 }
 
 func (n *Node) fail(err error) {

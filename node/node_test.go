@@ -202,3 +202,23 @@ func TestFirstNodeCreatesClusterWithAdmin(t *testing.T) {
 		return ok && u.CheckPassword(pw)
 	})
 }
+
+func TestIndexOfAnotherVersionIsRebuilt(t *testing.T) {
+	share, data := t.TempDir(), t.TempDir()
+	write(t, filepath.Join(share, "a.txt"), "the puffin nests on cliffs")
+	n, c := startNode(t, data, share)
+	if res := search(t, c, "puffin"); res.Total != 1 {
+		t.Fatalf("hits %d", res.Total)
+	}
+	// Mark the index as written by another mapping version.
+	if err := n.index.Bleve().SetInternal([]byte("ds_mapping_version"), []byte("0")); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, c2 := startNode(t, data, share)
+	if res := search(t, c2, "puffin"); res.Total != 1 {
+		t.Fatalf("after rebuild: hits %d", res.Total)
+	}
+}

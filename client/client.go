@@ -80,6 +80,8 @@ func (c *Client) do(req *http.Request, out any) error {
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		return fmt.Errorf("decode %s: %w", req.URL.Path, err)
 	}
+	// Read to EOF (the encoder's trailing newline) so the connection is reused.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 	return nil
 }
 

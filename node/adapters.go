@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path"
 	"strings"
 
 	ds "github.com/distrisearch/distrisearch"
 	"github.com/distrisearch/distrisearch/api"
-	"github.com/distrisearch/distrisearch/events"
-	"github.com/distrisearch/distrisearch/index"
 	"github.com/distrisearch/distrisearch/scan"
 	"github.com/distrisearch/distrisearch/store"
 )
@@ -32,13 +29,12 @@ func (c catalog) States(prefix string, fn func(string, scan.State) error) error 
 }
 
 // sink applies scanned changes: first to the store (the durable source of
-// truth), then to the index. A crash between the two is mended at the next
-// start by reconcileIndex.
+// truth, which the scanner's Catalog reads), then hands them to the indexer.
+// A crash before the index has them is mended at the next start by
+// reconcileIndex.
 type sink struct {
-	store *store.Store
-	index *index.Index
-	log   *slog.Logger
-	bus   *events.Bus
+	store   *store.Store
+	indexer *indexer
 }
 
 var _ scan.Sink = (*sink)(nil)
@@ -86,24 +82,7 @@ func (k *sink) Apply(ctx context.Context, b scan.Batch) error {
 	if len(puts) == 0 && len(stale) == 0 {
 		return nil
 	}
-	if err := k.index.Apply(puts, stale); err != nil {
-		return err
-	}
-	for _, r := range b.Puts {
-		k.publish(events.TypeFileIndexed, r)
-	}
-	for _, r := range gone {
-		k.publish(events.TypeFileDeleted, r)
-	}
-	return nil
-}
-
-func (k *sink) publish(typ string, r ds.Record) {
-	ev, err := events.New(typ, map[string]any{"file_id": r.FileID, "share": r.Share, "path": r.Path, "size": r.Size})
-	if err != nil {
-		return
-	}
-	_, _ = k.bus.Publish(ev)
+	return k.indexer.enqueue(ctx, indexBatch{puts: puts, deletes: stale, indexed: b.Puts, gone: gone})
 }
 
 // reconcileIndex makes the index agree with the store after a crash between
@@ -208,7 +187,7 @@ func (s status) Status(context.Context) (api.NodeStatus, error) {
 	}
 	ready := false
 	select {
-	case <-n.scanner.Ready():
+	case <-n.Ready():
 		ready = true
 	default:
 	}

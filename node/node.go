@@ -39,6 +39,8 @@ type Node struct {
 	shares    map[string]scan.Share
 	registry  *prometheus.Registry
 	cluster   *cluster.Node
+	indexer   *indexer
+	ready     chan struct{} // closed once the first scan is indexed
 	bus       *events.Bus
 	initRes   *cluster.InitResult // set when this start created the cluster
 
@@ -119,7 +121,8 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		n.shares[s.Name] = sh
 	}
 	x := extract.New(extract.DefaultLimits())
-	if n.scanner, err = scan.New(scfg, x, catalog{n.store}, &sink{store: n.store, index: n.index, log: n.log, bus: n.bus}); err != nil {
+	n.indexer = newIndexer(n.index, n.bus, n.log)
+	if n.scanner, err = scan.New(scfg, x, catalog{n.store}, &sink{store: n.store, indexer: n.indexer}); err != nil {
 		return fmt.Errorf("scanner: %w", err)
 	}
 
@@ -142,7 +145,25 @@ func (n *Node) Start(ctx context.Context) (err error) {
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	n.cancel = cancel
-	n.wg.Add(2)
+	n.ready = make(chan struct{})
+	n.wg.Add(4)
+	go func() {
+		defer n.wg.Done()
+		n.indexer.Run(runCtx)
+	}()
+	go func() {
+		defer n.wg.Done()
+		select {
+		case <-n.scanner.Ready():
+		case <-runCtx.Done():
+			return
+		}
+		select {
+		case <-n.indexer.Idle():
+			close(n.ready)
+		case <-runCtx.Done():
+		}
+	}()
 	go func() {
 		defer n.wg.Done()
 		if err := n.http.Serve(n.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -230,8 +251,9 @@ func (n *Node) InternalAddr() string {
 // Cluster returns the node's control plane (valid after Start).
 func (n *Node) Cluster() *cluster.Node { return n.cluster }
 
-// Ready is closed when the first scan of every share has finished.
-func (n *Node) Ready() <-chan struct{} { return n.scanner.Ready() }
+// Ready is closed when the first scan of every share has finished and its
+// changes are in the index.
+func (n *Node) Ready() <-chan struct{} { return n.ready }
 
 // Close stops the API and the scanner and closes storage. It is safe after a
 // partial Start and more than once.

@@ -42,15 +42,7 @@ func runEval(ctx context.Context, args []string, command string, stdout, stderr 
 		return err
 	}
 	rep.Revision = revision(ctx)
-	fmt.Fprintln(stdout, rep.Markdown(command))
-	if *doc == "" {
-		return nil
-	}
-	if err := bench.UpdateFile(*doc, "Relevance", func(s string) string { return rep.UpdateDoc(s, command) }); err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "updated %s\n", *doc)
-	return nil
+	return publish(stdout, stderr, rep, command, *doc, "Relevance")
 }
 
 // defaultCranfield is $DISTRISEARCH_CRANFIELD, else ../shared/data/cranfield

@@ -53,15 +53,7 @@ func runIngestSearch(ctx context.Context, args []string, command string, stdout,
 		return err
 	}
 	rep.Revision = revision(ctx)
-	fmt.Fprintln(stdout, rep.Markdown(command))
-	if *doc == "" {
-		return nil
-	}
-	if err := bench.UpdateFile(*doc, "Benchmarks", func(s string) string { return rep.UpdateDoc(s, command) }); err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "updated %s\n", *doc)
-	return nil
+	return publish(stdout, stderr, rep, command, *doc, "Benchmarks")
 }
 
 // goSrc returns the source tree of the Go toolchain: $(go env GOROOT)/src.

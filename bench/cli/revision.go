@@ -2,9 +2,13 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"os/exec"
 	"slices"
 	"strings"
+
+	"github.com/distrisearch/distrisearch/bench"
 )
 
 // revision describes the source the product was built from: the commit,
@@ -39,4 +43,24 @@ func revision(ctx context.Context) string {
 		rev += " + uncommitted changes in " + strings.Join(dirty, ", ")
 	}
 	return rev
+}
+
+// report is what both commands print and write into their doc.
+type report interface {
+	Markdown(command string) string
+	UpdateDoc(doc, command string) string
+}
+
+// publish prints the report and, unless doc is "", rewrites its sections
+// of the doc file (created with the given title if missing).
+func publish(stdout, stderr io.Writer, rep report, command, doc, title string) error {
+	fmt.Fprintln(stdout, rep.Markdown(command))
+	if doc == "" {
+		return nil
+	}
+	if err := bench.UpdateFile(doc, title, func(s string) string { return rep.UpdateDoc(s, command) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "updated %s\n", doc)
+	return nil
 }

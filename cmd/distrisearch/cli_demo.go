@@ -110,6 +110,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	u := "http://" + started[0].http
 	fmt.Fprintf(stdout, `
 The first node shares %s as "sample"; add or edit files there and search again.
+Search through the first node: in this version each node searches the files it holds itself;
+cluster-wide search comes with replication.
 
 Try, in another terminal ("go run ./cmd/distrisearch" in place of "distrisearch" from a source checkout):
   distrisearch search --server %s mutex

@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"slices"
 	"strconv"
 	"time"
 
@@ -67,9 +66,4 @@ func (s *Server) instrument(route string, h http.Handler) http.Handler {
 		s.metrics.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
 		s.metrics.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
 	})
-}
-
-func sortedStrings(s []string) []string {
-	slices.Sort(s)
-	return s
 }

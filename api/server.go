@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,11 +74,7 @@ func New(cfg Config) (*Server, error) {
 // route registers one path with a handler per method; other methods get a
 // JSON 405 with an Allow header.
 func (s *Server) route(path string, methods map[string]http.HandlerFunc) {
-	allow := make([]string, 0, len(methods))
-	for m := range methods {
-		allow = append(allow, m)
-	}
-	allowHdr := strings.Join(sortedStrings(allow), ", ")
+	allowHdr := strings.Join(slices.Sorted(maps.Keys(methods)), ", ")
 	s.mux.Handle(path, s.instrument(path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, ok := methods[r.Method]
 		if !ok && r.Method == http.MethodHead {

@@ -67,7 +67,7 @@ func (c *Client) newRequest(ctx context.Context, method, path string, q url.Valu
 func (c *Client) do(req *http.Request, out any) error {
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return &ds.Error{Kind: ds.KindUnavailable, Code: "unreachable", Message: fmt.Sprintf("cannot reach %s: %v", c.base.Host, err), Err: err}
+		return c.unreachable(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 400 {
@@ -83,6 +83,11 @@ func (c *Client) do(req *http.Request, out any) error {
 	// Read to EOF (the encoder's trailing newline) so the connection is reused.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 	return nil
+}
+
+// unreachable describes a failure to talk to the node at all.
+func (c *Client) unreachable(err error) error {
+	return &ds.Error{Kind: ds.KindUnavailable, Code: "unreachable", Message: fmt.Sprintf("cannot reach %s: %v", c.base.Host, err), Err: err}
 }
 
 var kindOfStatus = map[int]ds.Kind{
@@ -174,7 +179,7 @@ func (c *Client) Download(ctx context.Context, fileID string, offset int64, etag
 	}
 	resp, err := c.http.Do(hr)
 	if err != nil {
-		return nil, 0, false, &ds.Error{Kind: ds.KindUnavailable, Code: "unreachable", Message: fmt.Sprintf("cannot reach %s: %v", c.base.Host, err), Err: err}
+		return nil, 0, false, c.unreachable(err)
 	}
 	switch resp.StatusCode {
 	case http.StatusOK:
@@ -215,7 +220,7 @@ func (c *Client) Events(ctx context.Context, since uint64, types []string, fn fu
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return &ds.Error{Kind: ds.KindUnavailable, Code: "unreachable", Message: fmt.Sprintf("cannot reach %s: %v", c.base.Host, err), Err: err}
+		return c.unreachable(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 400 {

@@ -87,8 +87,9 @@ func (k *sink) Apply(ctx context.Context, b scan.Batch) error {
 
 // reconcileIndex makes the index agree with the store after a crash between
 // a store write and its index write: records missing from the index are
-// indexed again. Index entries without a record are removed at search time
-// by the Files adapter refusing them, and by the next change of the file.
+// indexed again. The reverse is not mended here: an index entry left without
+// a record (a crash after a store delete, before the index delete) can still
+// show up in searches, and opening it answers 404.
 func (n *Node) reconcileIndex() error {
 	var missing []ds.Record
 	flush := func() error {

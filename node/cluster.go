@@ -2,14 +2,12 @@ package node
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/distrisearch/distrisearch/api"
 	"github.com/distrisearch/distrisearch/cluster"
-	"github.com/distrisearch/distrisearch/events"
 )
 
 // startCluster creates the cluster on a fresh data directory when the node
@@ -45,9 +43,9 @@ func (n *Node) startCluster(ctx context.Context) error {
 		n.cfg.Cluster(&ccfg)
 	}
 	c, err := cluster.New(ccfg, cluster.Deps{
-		Logger:  n.cfg.Logger,
-		Now:     n.cfg.Now,
-		OnEvent: n.publishClusterEvent,
+		Logger: n.cfg.Logger,
+		Now:    n.cfg.Now,
+		Events: n.bus,
 	})
 	if err != nil {
 		return err
@@ -57,18 +55,6 @@ func (n *Node) startCluster(ctx context.Context) error {
 		return fmt.Errorf("control plane: %w", err)
 	}
 	return nil
-}
-
-// publishClusterEvent puts a control-plane event on the node's bus (and so
-// on GET /api/events).
-func (n *Node) publishClusterEvent(ev cluster.Event) {
-	data, err := json.Marshal(ev)
-	if err != nil {
-		return
-	}
-	if _, err := n.bus.Publish(events.Event{Type: string(ev.Type), Node: ev.NodeID, Data: data}); err != nil && !errors.Is(err, events.ErrClosed) {
-		n.log.Warn("publish cluster event", "err", err)
-	}
 }
 
 // clusterInfo serves api.Cluster from the control plane's view.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	ds "github.com/distrisearch/distrisearch"
+	"github.com/distrisearch/distrisearch/api"
 )
 
 // startCluster runs init and starts three node processes, the first sharing
@@ -64,6 +65,22 @@ func startCluster(t *testing.T) (nodes []*proc, ids []string) {
 	return nodes, ids
 }
 
+// waitNewLeader waits until p knows a leader other than old and returns
+// p's view at that moment.
+func waitNewLeader(t *testing.T, p *proc, old string) api.ClusterInfo {
+	t.Helper()
+	var seen api.ClusterInfo
+	waitFor(t, 10*time.Second, "a new leader", func() (bool, string) {
+		info, err := p.cluster(context.Background())
+		if err != nil {
+			return false, err.Error()
+		}
+		seen = info
+		return info.LeaderID != "" && info.LeaderID != old, describe(info)
+	})
+	return seen
+}
+
 func leaderIndex(t *testing.T, nodes []*proc, ids []string) int {
 	t.Helper()
 	for _, p := range nodes {
@@ -85,9 +102,10 @@ func leaderIndex(t *testing.T, nodes []*proc, ids []string) int {
 }
 
 // TestLeaderKillFailoverAndRejoin kills the leader process with SIGKILL: the
-// survivors elect a new leader with a higher term and fencing token, mark the
-// dead node SUSPECT then DEAD, and take it back as ALIVE when it restarts
-// with its persisted identity and no join flags.
+// survivors elect a new leader with a higher term and fencing token, declare
+// the dead node DEAD, and take it back as ALIVE when it restarts with its
+// persisted identity and no join flags. (SUSPECT, which lasts ~1.5 s, is
+// checked with synthetic time in cluster/detect and in-process in cluster.)
 func TestLeaderKillFailoverAndRejoin(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-process test")
@@ -102,30 +120,18 @@ func TestLeaderKillFailoverAndRejoin(t *testing.T) {
 	nodes[li].kill()
 	survivor := nodes[(li+1)%3]
 
-	var after = before
-	waitFor(t, 10*time.Second, "a new leader", func() (bool, string) {
-		info, err := survivor.cluster(ctx)
-		if err != nil {
-			return false, err.Error()
-		}
-		after = info
-		return info.LeaderID != "" && info.LeaderID != ids[li], describe(info)
-	})
+	after := waitNewLeader(t, survivor, ids[li])
 	if after.Term <= before.Term || after.FencingToken <= before.FencingToken {
 		t.Fatalf("new leader must have a higher term and fencing token: before term %d fence %d, after term %d fence %d",
 			before.Term, before.FencingToken, after.Term, after.FencingToken)
 	}
-	sawSuspect := false
 	waitFor(t, 15*time.Second, "the killed node declared DEAD", func() (bool, string) {
 		info, err := survivor.cluster(ctx)
 		if err != nil {
 			return false, err.Error()
 		}
-		st := memberStatus(info, ids[li])
-		sawSuspect = sawSuspect || st == "SUSPECT"
-		return st == "DEAD", describe(info)
+		return memberStatus(info, ids[li]) == "DEAD", describe(info)
 	})
-	_ = sawSuspect // SUSPECT may be shorter than one poll; the events test checks the order
 
 	// Restart with the same data directory and no --join: it rejoins by itself.
 	nodes[li].args = []string{"node", "--data", nodes[li].dataDir, "--http-addr", nodes[li].http, "--internal-addr", nodes[li].internal, "--log-level", "info"}
@@ -218,16 +224,7 @@ func TestPausedLeaderStepsDown(t *testing.T) {
 			nodes[li].signal(syscall.SIGCONT)
 		}
 	}()
-	other := nodes[(li+1)%3]
-	var during = before
-	waitFor(t, 10*time.Second, "a new leader while the old one is frozen", func() (bool, string) {
-		info, err := other.cluster(ctx)
-		if err != nil {
-			return false, err.Error()
-		}
-		during = info
-		return info.LeaderID != "" && info.LeaderID != ids[li], describe(info)
-	})
+	during := waitNewLeader(t, nodes[(li+1)%3], ids[li])
 	time.Sleep(2 * time.Second) // frozen well past the 100 ms leader lease
 	nodes[li].signal(syscall.SIGCONT)
 	resumed = true

@@ -76,17 +76,9 @@ func W(n int, l Level) int {
 }
 
 // R returns how many of n replicas must answer a read at level l. n < 1
-// is treated as 1.
-func R(n int, l Level) int {
-	n = max(n, 1)
-	switch l {
-	case Strong:
-		return n
-	case Eventual:
-		return 1
-	}
-	return n/2 + 1
-}
+// is treated as 1. Reads wait for as many replicas as writes at the same
+// level, so STRONG and QUORUM reads overlap every acknowledged write.
+func R(n int, l Level) int { return W(n, l) }
 
 // Overlaps reports whether a read at level read is guaranteed to reach at
 // least one replica that acknowledged a write at level write, for n

@@ -20,6 +20,16 @@ type SearchRequest struct {
 	Facets bool   // compute facets
 	// Highlight asks for snippets.
 	Highlight bool
+	// Scope, when not nil, limits the search to these shares: files of any
+	// other share are neither returned nor counted in totals or facets.
+	// An empty, non-nil Scope matches nothing. Access control sets it.
+	Scope []ShareRef
+}
+
+// ShareRef names one share of one node.
+type ShareRef struct {
+	Node  string
+	Share string
 }
 
 // MaxLimit bounds the hits of one page.

@@ -77,7 +77,11 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	if since != "" && !complete {
 		fmt.Fprintf(w, "event: gap\ndata: {\"message\":\"some events after %d are no longer retained\"}\n\n", after)
 	}
+	p, _ := PrincipalFrom(r.Context())
 	for _, ev := range replay {
+		if !s.eventVisible(p, ev) {
+			continue
+		}
 		if writeEvent(w, ev) != nil {
 			return
 		}
@@ -103,6 +107,9 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 				if !ok {
 					break
 				}
+				if !s.eventVisible(p, ev) {
+					continue
+				}
 				if writeEvent(w, ev) != nil {
 					return
 				}
@@ -121,4 +128,18 @@ func writeEvent(w http.ResponseWriter, ev events.Event) error {
 	}
 	_, err = fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", ev.Lamport, ev.Type, b)
 	return err
+}
+
+// eventVisible hides the file events of shares the caller may not see.
+func (s *Server) eventVisible(p *Principal, ev events.Event) bool {
+	if ev.Type != events.TypeFileIndexed && ev.Type != events.TypeFileDeleted {
+		return true
+	}
+	var f struct {
+		Share string `json:"share"`
+	}
+	if json.Unmarshal(ev.Data, &f) != nil {
+		return false
+	}
+	return s.visible(p, ds.Record{NodeID: ev.Node, Share: f.Share})
 }

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	ds "github.com/distrisearch/distrisearch"
+	"github.com/distrisearch/distrisearch/audit"
 )
 
 // MaxPreviewBytes bounds the text returned by /api/files/{id}/content.
@@ -21,7 +22,14 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request) (ds.Record, bool
 	}
 	rec, err := s.cfg.Files.Record(r.Context(), id)
 	if err != nil {
+		if ds.KindOf(err) == ds.KindNotFound {
+			err = errFileNotFound
+		}
 		s.writeError(w, r, err)
+		return ds.Record{}, false
+	}
+	if p, _ := PrincipalFrom(r.Context()); !s.visible(p, rec) {
+		s.writeError(w, r, errFileNotFound)
 		return ds.Record{}, false
 	}
 	return rec, true
@@ -67,6 +75,11 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	blob, err := s.cfg.Files.Open(r.Context(), rec)
+	details := map[string]string{"share": rec.Share, "path": rec.Path}
+	if rg := r.Header.Get("Range"); rg != "" {
+		details["range"] = rg
+	}
+	s.audit(r, audit.Entry{Action: audit.ActionDownload, Resource: "file:" + rec.FileID, Result: resultOf(err), Details: details})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -6,15 +6,19 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/distrisearch/distrisearch/auth/ratelimit"
 )
 
 // metrics are the API's Prometheus series.
 type metrics struct {
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	requests      *prometheus.CounterVec
+	duration      *prometheus.HistogramVec
+	limited       *prometheus.CounterVec
+	auditFailures prometheus.Counter
 }
 
-func newMetrics(reg prometheus.Registerer) *metrics {
+func newMetrics(reg prometheus.Registerer, limits *ratelimit.Set) *metrics {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "distrisearch", Subsystem: "http", Name: "requests_total",
@@ -25,9 +29,24 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "HTTP request latency by route pattern.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
 		}, []string{"route"}),
+		limited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "distrisearch", Subsystem: "http", Name: "rate_limited_total",
+			Help: "Requests refused with 429, by limiter (ip, user, login).",
+		}, []string{"limiter"}),
+		auditFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "distrisearch", Subsystem: "audit", Name: "failures_total",
+			Help: "Audit entries that could not be recorded.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.duration)
+		reg.MustRegister(m.requests, m.duration, m.limited, m.auditFailures)
+		for name, l := range map[string]*ratelimit.Limiter{"ip": limits.PerIP, "user": limits.PerUser, "login": limits.Login} {
+			reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Namespace: "distrisearch", Subsystem: "ratelimit", Name: "evicted_active_total",
+				Help:        "Drained buckets evicted to bound memory (a sign of key flooding).",
+				ConstLabels: prometheus.Labels{"limiter": name},
+			}, func() float64 { return float64(l.Stats().EvictedActive) }))
+		}
 	}
 	return m
 }

@@ -97,6 +97,8 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	p, _ := PrincipalFrom(r.Context())
+	req.Scope = s.scope(p)
 	start := time.Now()
 	res, err := s.cfg.Searcher.Search(r.Context(), req)
 	if err != nil {

@@ -17,10 +17,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	ds "github.com/distrisearch/distrisearch"
+	"github.com/distrisearch/distrisearch/audit"
+	"github.com/distrisearch/distrisearch/auth/ratelimit"
+	"github.com/distrisearch/distrisearch/auth/rbac"
+	"github.com/distrisearch/distrisearch/auth/token"
 )
 
-// Config holds what a Server needs. Searcher, Files, Cluster and Status are
-// required; the rest have defaults.
+// Config holds what a Server needs. Searcher, Files, Cluster, Status,
+// Accounts and Tokens are required; the rest have defaults.
 type Config struct {
 	Searcher Searcher
 	Files    Files
@@ -28,13 +32,40 @@ type Config struct {
 	Status   Status
 	Events   EventSource // optional: GET /api/events answers 503 without it
 
+	// Accounts checks passwords and manages users; Tokens issues and
+	// verifies the bearer tokens every non-public route requires.
+	Accounts Accounts
+	Tokens   *token.Tokens
+	// Access restricts shares to roles or groups; nil: every share is
+	// visible to anyone with read:files.
+	Access Access
+	// Audit records sensitive operations and serves GET /api/audit;
+	// optional.
+	Audit AuditLog
+	// Limits are the request rate limits; nil: ratelimit.DefaultConfig.
+	Limits *ratelimit.Set
+	// ClientKey picks the per-address bucket; nil: ratelimit.ClientIP
+	// (the connection's address; X-Forwarded-For is not trusted).
+	ClientKey ratelimit.KeyFunc
+	// AnonymousSearch serves requests without a token as the guest role.
+	AnonymousSearch bool
+
 	Logger   *slog.Logger
 	Registry *prometheus.Registry // metrics are registered here and served at /metrics; nil = none
 	Now      func() time.Time
 	// MaxBodyBytes bounds every request body; default 1 MiB.
 	MaxBodyBytes int64
-	// Extra routes registered by other subsystems (pattern → handler).
-	Extra map[string]http.Handler
+	// Extra routes registered by other subsystems, each with its
+	// permission.
+	Extra []Route
+}
+
+// Route is an extra endpoint: "METHOD /path", the permission it needs
+// (rbac.Public for none) and its handler.
+type Route struct {
+	Pattern    string
+	Permission rbac.Permission
+	Handler    http.HandlerFunc
 }
 
 // Server is the public HTTP API. It is an http.Handler.
@@ -43,6 +74,12 @@ type Server struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	metrics *metrics
+	limits  *ratelimit.Set
+	// table holds the permission of every route served; routes lists them.
+	table  rbac.Table
+	routes []rbac.Route
+
+	tokenTTL, tokenLeeway time.Duration
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -51,6 +88,9 @@ var _ http.Handler = (*Server)(nil)
 func New(cfg Config) (*Server, error) {
 	if cfg.Searcher == nil || cfg.Files == nil || cfg.Cluster == nil || cfg.Status == nil {
 		return nil, fmt.Errorf("api: Searcher, Files, Cluster and Status are required")
+	}
+	if cfg.Accounts == nil || cfg.Tokens == nil {
+		return nil, errNoAccounts
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -61,19 +101,53 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "api"), mux: http.NewServeMux()}
+	if cfg.ClientKey == nil {
+		cfg.ClientKey = ratelimit.ClientIP
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "api"), mux: http.NewServeMux(), limits: cfg.Limits,
+		table: rbac.Table{}, tokenTTL: cfg.Tokens.Config().TTL, tokenLeeway: cfg.Tokens.Config().Leeway}
+	if s.limits == nil {
+		var err error
+		if s.limits, err = ratelimit.NewSet(ratelimit.DefaultConfig()); err != nil {
+			return nil, err
+		}
+	}
 	var reg prometheus.Registerer
 	if cfg.Registry != nil {
 		reg = cfg.Registry
 	}
-	s.metrics = newMetrics(reg)
-	s.routes()
+	s.metrics = newMetrics(reg, s.limits)
+	if err := s.register(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
-// route registers one path with a handler per method; other methods get a
-// JSON 405 with an Allow header.
-func (s *Server) route(path string, methods map[string]http.HandlerFunc) {
+// Routes returns every route the server serves, as "METHOD /pattern".
+func (s *Server) Routes() []rbac.Route { return slices.Clone(s.routes) }
+
+// Permissions returns the permission table of the routes served.
+func (s *Server) Permissions() rbac.Table { return maps.Clone(s.table) }
+
+func (s *Server) clientIP(r *http.Request) (string, bool) { return s.cfg.ClientKey(r) }
+
+// endpoint is one method of a route: its permission and handler.
+type endpoint struct {
+	perm rbac.Permission
+	h    http.HandlerFunc
+}
+
+// route registers one path with a handler per method, each behind the
+// guard of its permission (permissions.go); other methods get a JSON 405
+// with an Allow header.
+func (s *Server) route(path string, eps map[string]endpoint) {
+	methods := make(map[string]http.HandlerFunc, len(eps))
+	for m, ep := range eps {
+		rt := rbac.Route(m + " " + path)
+		s.table[rt] = ep.perm
+		s.routes = append(s.routes, rt)
+		methods[m] = s.guard(ep.perm, ep.h)
+	}
 	allowHdr := strings.Join(slices.Sorted(maps.Keys(methods)), ", ")
 	s.mux.Handle(path, s.instrument(path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, ok := methods[r.Method]
@@ -90,29 +164,58 @@ func (s *Server) route(path string, methods map[string]http.HandlerFunc) {
 	})))
 }
 
-func (s *Server) routes() {
-	get := func(h http.HandlerFunc) map[string]http.HandlerFunc {
-		return map[string]http.HandlerFunc{http.MethodGet: h}
-	}
-	s.route("/api/health", get(s.handleHealth))
-	s.route("/api/status", get(s.handleStatus))
-	s.route("/api/search", get(s.handleSearch))
-	s.route("/api/files/{file_id}", get(s.handleFile))
-	s.route("/api/files/{file_id}/content", get(s.handleContent))
-	s.route("/api/files/{file_id}/download", get(s.handleDownload))
-	s.route("/api/nodes", get(s.handleNodes))
-	s.route("/api/events", get(s.handleEvents))
-	s.route("/api/node/leave", map[string]http.HandlerFunc{http.MethodPost: s.handleLeave})
-	s.route("/api/openapi.json", get(s.handleOpenAPI))
-	for pattern, h := range s.cfg.Extra {
-		s.mux.Handle(pattern, s.instrument(pattern, h))
-	}
+// register serves every route with the permission permissions.go
+// declares for it; a route without a declaration is a programming error
+// and fails New.
+func (s *Server) register() error {
+	handlers := s.handlers()
 	if s.cfg.Registry != nil {
-		s.mux.Handle("/metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{}))
+		metrics := promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{})
+		handlers["GET /metrics"] = metrics.ServeHTTP
 	}
+	for _, x := range s.cfg.Extra {
+		if _, dup := handlers[x.Pattern]; dup {
+			return fmt.Errorf("api: extra route %q is already served", x.Pattern)
+		}
+		handlers[x.Pattern] = x.Handler
+	}
+	byPath := map[string]map[string]endpoint{}
+	var missing []string
+	for pattern, h := range handlers {
+		method, path, ok := strings.Cut(pattern, " ")
+		if !ok {
+			return fmt.Errorf("api: route %q is not \"METHOD /path\"", pattern)
+		}
+		perm, declared := permissions[rbac.Route(pattern)]
+		for _, x := range s.cfg.Extra {
+			if x.Pattern == pattern {
+				perm, declared = x.Permission, x.Permission != ""
+			}
+		}
+		if !declared {
+			missing = append(missing, pattern)
+			continue
+		}
+		if byPath[path] == nil {
+			byPath[path] = map[string]endpoint{}
+		}
+		byPath[path][method] = endpoint{perm: perm, h: h}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return fmt.Errorf("api: no permission declared for %s (add it to the table in api/permissions.go)", strings.Join(missing, ", "))
+	}
+	for _, path := range slices.Sorted(maps.Keys(byPath)) {
+		s.route(path, byPath[path])
+	}
+	slices.Sort(s.routes)
 	s.mux.Handle("/api/", s.instrument("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.allowAddress(w, r) {
+			return
+		}
 		writeErrorBody(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.URL.Path+" (see /api/openapi.json)", requestID(r.Context()))
 	})))
+	return nil
 }
 
 // ServeHTTP adds a request id, bounds the body and recovers from panics.
@@ -179,7 +282,9 @@ func (s *Server) handleNodes(w http.ResponseWriter, r *http.Request) {
 // handleLeave makes this node leave the cluster gracefully; the process
 // keeps serving its API until it is stopped.
 func (s *Server) handleLeave(w http.ResponseWriter, r *http.Request) {
-	if err := s.cfg.Cluster.Leave(r.Context()); err != nil {
+	err := s.cfg.Cluster.Leave(r.Context())
+	s.audit(r, audit.Entry{Action: audit.ActionConfigChange, Resource: "node:leave", Result: resultOf(err)})
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -132,3 +132,24 @@ func (l *Log) Ingest(ctx context.Context, entries []Entry) (int, error) {
 	}
 	return added, nil
 }
+
+// ChainHead returns the highest sequence number this store holds of
+// node's chain (its own or a copy), or 0 when it holds none: where a
+// replica's next Ingest must start.
+func (l *Log) ChainHead(node string) (uint64, error) {
+	var seq uint64
+	err := l.db.View(func(tx *bolt.Tx) error {
+		_, meta, _ := chainBuckets(tx.Bucket(bucketChains), []byte(node), false)
+		if meta == nil {
+			return nil
+		}
+		if h, ok := decodeHead(meta.Get(keyHead)); ok {
+			seq = h.Seq
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("audit chain head: %w", err)
+	}
+	return seq, nil
+}

@@ -1,6 +1,12 @@
 // Package client is a Go client for DistriSearch's public REST API. The CLI,
 // the benchmarks and the end-to-end tests use it.
 //
+// A node serves HTTPS with a certificate signed by its cluster CA unless it
+// was started with plain HTTP: Options.CAFile names the CA to trust (the
+// node's DATA/tls/ca.crt). Every endpoint but health, the OpenAPI document,
+// metrics and login needs a bearer token: Login returns one and keeps it in
+// the client, or Options.Token sets one obtained earlier.
+//
 // Errors from the server come back as *distrisearch.Error with the server's
 // code and message, and a kind derived from the HTTP status.
 package client
@@ -8,11 +14,15 @@ package client
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -21,37 +31,102 @@ import (
 	"github.com/distrisearch/distrisearch/api"
 )
 
-// Client talks to one node's public API.
+// Client talks to one node's public API. Its methods may be called
+// concurrently, but Token must not be changed while requests are running
+// (Login and Logout change it).
 type Client struct {
 	base  *url.URL
 	http  *http.Client
 	Token string // bearer token, if any
 }
 
-// New returns a client for the API at baseURL (e.g. "http://127.0.0.1:8080").
-// hc may be nil for a client with sensible timeouts.
+// Options configure a client.
+type Options struct {
+	// CAFile is a PEM file of the certificate authorities to trust for
+	// https:// servers instead of the system's roots, as curl --cacert
+	// does: the cluster CA, DATA/tls/ca.crt. Empty: the system's roots.
+	CAFile string
+	// CAPEM is the same as PEM bytes; both may be given.
+	CAPEM []byte
+	// Token is the bearer token sent with every request.
+	Token string
+	// HTTPClient, if set, is used as is (its transport decides what to
+	// trust); it excludes CAFile and CAPEM.
+	HTTPClient *http.Client
+}
+
+// New returns a client for the API at baseURL (e.g. "https://127.0.0.1:8080").
+// hc may be nil for a client with sensible timeouts that trusts the
+// system's roots; NewWithOptions trusts a cluster CA.
 func New(baseURL string, hc *http.Client) (*Client, error) {
+	return NewWithOptions(baseURL, Options{HTTPClient: hc})
+}
+
+// NewWithOptions returns a client for the API at baseURL configured by o.
+func NewWithOptions(baseURL string, o Options) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("server address %q must look like http://host:port", baseURL)
+		return nil, fmt.Errorf("server address %q must look like https://host:port", baseURL)
+	}
+	hc := o.HTTPClient
+	if hc != nil && (o.CAFile != "" || len(o.CAPEM) > 0) {
+		return nil, errors.New("client options: HTTPClient excludes CAFile and CAPEM (configure its transport instead)")
 	}
 	if hc == nil {
+		tlsConf, err := TLSConfig(o.CAFile, o.CAPEM)
+		if err != nil {
+			return nil, err
+		}
 		hc = &http.Client{Transport: &http.Transport{
 			Proxy:                 nil,
+			TLSClientConfig:       tlsConf,
+			TLSHandshakeTimeout:   10 * time.Second,
 			ResponseHeaderTimeout: 60 * time.Second,
 			IdleConnTimeout:       90 * time.Second,
 			MaxIdleConnsPerHost:   16,
+			ForceAttemptHTTP2:     true,
 		}}
 	}
-	return &Client{base: u, http: hc}, nil
+	return &Client{base: u, http: hc, Token: o.Token}, nil
+}
+
+// TLSConfig returns the client TLS configuration the package uses: TLS 1.2
+// or later, trusting the CAs of caFile and caPEM, or the system's roots
+// when both are empty.
+func TLSConfig(caFile string, caPEM []byte) (*tls.Config, error) {
+	conf := &tls.Config{MinVersion: tls.VersionTLS12}
+	if caFile == "" && len(caPEM) == 0 {
+		return conf, nil
+	}
+	pool := x509.NewCertPool()
+	if caFile != "" {
+		b, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("read the CA file: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(b) {
+			return nil, fmt.Errorf("CA file %s holds no PEM certificate", caFile)
+		}
+	}
+	if len(caPEM) > 0 && !pool.AppendCertsFromPEM(caPEM) {
+		return nil, errors.New("the CA PEM holds no certificate")
+	}
+	conf.RootCAs = pool
+	return conf, nil
 }
 
 // BaseURL returns the server address.
 func (c *Client) BaseURL() string { return c.base.String() }
 
 func (c *Client) newRequest(ctx context.Context, method, path string, q url.Values, body io.Reader) (*http.Request, error) {
+	// path is escaped already (callers escape the segments they insert).
 	u := *c.base
-	u.Path = c.base.Path + path
+	u.RawPath = c.base.EscapedPath() + path
+	p, err := url.PathUnescape(u.RawPath)
+	if err != nil {
+		return nil, fmt.Errorf("bad request path %q: %w", path, err)
+	}
+	u.Path = p
 	u.RawQuery = q.Encode()
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {
@@ -85,8 +160,23 @@ func (c *Client) do(req *http.Request, out any) error {
 	return nil
 }
 
-// unreachable describes a failure to talk to the node at all.
+// unreachable describes a failure to talk to the node at all. TLS
+// failures get their own codes: they are fixed on the client's side.
 func (c *Client) unreachable(err error) error {
+	var (
+		unknownCA *x509.UnknownAuthorityError
+		verify    *tls.CertificateVerificationError
+		hostname  x509.HostnameError
+		record    tls.RecordHeaderError
+	)
+	switch {
+	case errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &verify):
+		return &ds.Error{Kind: ds.KindUnavailable, Code: "tls_untrusted",
+			Message: fmt.Sprintf("cannot verify the certificate of %s (trust its cluster CA, the node's DATA/tls/ca.crt): %v", c.base.Host, err), Err: err}
+	case errors.As(err, &record) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return &ds.Error{Kind: ds.KindUnavailable, Code: "tls_not_served",
+			Message: fmt.Sprintf("%s does not speak HTTPS (use http:// if the node runs with plain HTTP): %v", c.base.Host, err), Err: err}
+	}
 	return &ds.Error{Kind: ds.KindUnavailable, Code: "unreachable", Message: fmt.Sprintf("cannot reach %s: %v", c.base.Host, err), Err: err}
 }
 
@@ -110,7 +200,33 @@ func decodeError(resp *http.Response) error {
 	if kind == ds.KindInternal && body.Error.RequestID != "" {
 		msg += " (request id " + body.Error.RequestID + ")"
 	}
+	if ra := resp.Header.Get("Retry-After"); ra != "" && kind == ds.KindRateLimited {
+		if secs, err := strconv.Atoi(ra); err == nil {
+			msg += fmt.Sprintf(" (retry after %ds)", secs)
+		}
+	}
 	return &ds.Error{Kind: kind, Code: body.Error.Code, Message: msg}
+}
+
+// sendJSON sends body as JSON with method to path and decodes the answer
+// into out (nil: discard it).
+func (c *Client) sendJSON(ctx context.Context, method, path string, body, out any) error {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		r = strings.NewReader(string(b))
+	}
+	hr, err := c.newRequest(ctx, method, path, nil, r)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		hr.Header.Set("Content-Type", "application/json")
+	}
+	return c.do(hr, out)
 }
 
 // Search runs a search.
@@ -150,6 +266,16 @@ func (c *Client) File(ctx context.Context, fileID string) (ds.Record, error) {
 	var rec ds.Record
 	err = c.do(hr, &rec)
 	return rec, err
+}
+
+// Health reports whether the node answers at all (GET /api/health, which
+// needs no token).
+func (c *Client) Health(ctx context.Context) error {
+	hr, err := c.newRequest(ctx, http.MethodGet, "/api/health", nil, nil)
+	if err != nil {
+		return err
+	}
+	return c.do(hr, nil)
 }
 
 // Status returns the node's status.

@@ -28,6 +28,10 @@ const (
 	opLockAcquire   op = "lock.acquire"
 	opLockRenew     op = "lock.renew"
 	opLockRelease   op = "lock.release"
+	opUserAdd       op = "user.add"
+	opUserUpdate    op = "user.update"
+	opTokenKey      op = "token_key.rotate"
+	opTokenRevoke   op = "token.revoke"
 )
 
 // leaderOnly ops are proposed by the leader for itself and carry its fence;
@@ -60,6 +64,7 @@ type result struct {
 	Index uint64 `json:"index"`
 	Token uint64 `json:"token,omitempty"`
 	Lock  *Lock  `json:"lock,omitempty"`
+	User  *User  `json:"user,omitempty"` // without its password hash
 	Code  string `json:"code,omitempty"` // a cluster error code, "" on success
 	Msg   string `json:"msg,omitempty"`
 }
@@ -71,6 +76,9 @@ func (r result) err() error {
 	base, ok := errByCode[r.Code]
 	if !ok {
 		return fmt.Errorf("cluster: %s", r.Msg)
+	}
+	if detailed[r.Code] && r.Msg != "" {
+		return detail(base, "%s", r.Msg)
 	}
 	if r.Msg == "" || r.Msg == base.Message {
 		return base
@@ -90,7 +98,8 @@ type initCmd struct {
 	CAKey     []byte        `json:"ca_key"`
 	Token     tokenRecord   `json:"token"`
 	FirstNode Member        `json:"first_node"`
-	Admin     *User         `json:"admin,omitempty"` // the first administrator
+	Admin     *User         `json:"admin,omitempty"`     // the first administrator
+	TokenKey  *TokenKey     `json:"token_key,omitempty"` // the first token signing key
 }
 
 type leaderCmd struct {
@@ -143,4 +152,37 @@ type tokenRecord struct {
 	Hash      string    `json:"hash"`
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// userAddCmd creates a user. The proposer validated the fields, made the id
+// and hashed the password; the state machine checks them again (it must
+// not trust a forwarded command to be well formed) but never hashes.
+type userAddCmd struct {
+	User User `json:"user"`
+}
+
+// userUpdateCmd changes the fields that are set. PasswordHash is the new
+// password's bcrypt hash, made by the proposer.
+type userUpdateCmd struct {
+	Username     string    `json:"username"`
+	PasswordHash []byte    `json:"password_hash,omitempty"`
+	Roles        *[]string `json:"roles,omitempty"`
+	Groups       *[]string `json:"groups,omitempty"`
+	Disabled     *bool     `json:"disabled,omitempty"`
+}
+
+// tokenKeyCmd makes Key the current token signing key and retires the
+// previous current key at RetireAt. With IfNone it does nothing when a
+// current key exists (a leader repairing a cluster made by an older
+// version).
+type tokenKeyCmd struct {
+	Key      TokenKey  `json:"key"`
+	RetireAt time.Time `json:"retire_at,omitzero"`
+	IfNone   bool      `json:"if_none,omitempty"`
+}
+
+// tokenRevokeCmd revokes the token with id JTI until it expires.
+type tokenRevokeCmd struct {
+	JTI string    `json:"jti"`
+	Exp time.Time `json:"exp"`
 }

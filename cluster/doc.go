@@ -1,7 +1,7 @@
 // Package cluster is DistriSearch's control plane: a Raft-replicated
-// metadata store (members, service registry, cluster configuration, leases)
-// run by 3 or 5 voting coordinators, with every other node following the
-// metadata without a vote.
+// metadata store (members, service registry, cluster configuration, leases,
+// users, token keys) run by 3 or 5 voting coordinators, with every other
+// node following the metadata without a vote.
 //
 // Contract:
 //   - Init creates a cluster in a data directory (CA, first node identity,
@@ -21,6 +21,11 @@
 //     cluster/detect) and commits ALIVE/SUSPECT/DEAD, so all nodes agree; it
 //     keeps the configured number of healthy voters, replacing a voter that
 //     stays DEAD.
+//   - Users, user token keys and token revocations are metadata too.
+//     Passwords are hashed by the proposing node and the hashes stay on the
+//     voters; logins and user lists are answered by the leader. The token
+//     keys (private halves included) and the revocation set are in the View
+//     every member follows, because every gateway signs and verifies tokens.
 //   - Fencing: each leadership has a token (the Raft index of its leader
 //     entry) and each lease grant has one (the index of its grant); both only
 //     grow. Receivers check them with FenceGuard / Node.CheckFence.

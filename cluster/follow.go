@@ -70,18 +70,46 @@ func (n *Node) runFollow(ctx context.Context) {
 func (n *Node) pollOnce(ctx context.Context, after uint64) bool {
 	q := url.Values{"after": {strconv.FormatUint(after, 10)}, "wait": {n.cfg.WatchWait.String()}}
 	for _, addr := range n.candidates() {
-		var v View
-		err := n.client.DoJSON(ctx, http.MethodGet, "https://"+addr+pathState+"?"+q.Encode(), nil, &v,
+		var w viewWire
+		err := n.client.DoJSON(ctx, http.MethodGet, "https://"+addr+pathState+"?"+q.Encode(), nil, &w,
 			transport.WithTimeout(n.cfg.WatchWait+2*time.Second))
 		if err != nil {
 			continue
 		}
-		if v.Index > 0 {
-			n.mirror.set(&v)
+		if v := w.view(); v.Index > 0 {
+			n.mirror.set(v)
 		}
 		return true
 	}
 	return false
+}
+
+// viewWire is a View as members send it to each other: with the token
+// keys, which View's own JSON leaves out. Only the internal state endpoint
+// (mutual TLS) sends it, and with the keys only to current members.
+type viewWire struct {
+	View
+	TokenKeys []TokenKey `json:"token_keys,omitempty"`
+}
+
+func wireOf(v *View) viewWire { return viewWire{View: *v, TokenKeys: v.TokenKeys} }
+
+// wireFor returns what the state endpoint sends the caller of r: the token
+// keys go only to current members, not to a node that holds a valid
+// certificate but has left or is not registered yet (it gets them at its
+// next poll once registered).
+func (n *Node) wireFor(r *http.Request, v *View) viewWire {
+	w := wireOf(v)
+	if m, ok := v.Member(PeerID(r)); !ok || m.Status == StatusLeft {
+		w.TokenKeys = nil
+	}
+	return w
+}
+
+func (w *viewWire) view() *View {
+	v := w.View
+	v.TokenKeys = w.TokenKeys
+	return &v
 }
 
 // handleState serves the public metadata. With after=N it waits (up to
@@ -96,7 +124,7 @@ func (n *Node) handleState(w http.ResponseWriter, r *http.Request) {
 			n.writeErr(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, v)
+		writeJSON(w, http.StatusOK, n.wireFor(r, v))
 		return
 	}
 	after, _ := strconv.ParseUint(q.Get("after"), 10, 64)
@@ -107,14 +135,14 @@ func (n *Node) handleState(w http.ResponseWriter, r *http.Request) {
 	for {
 		v, c1, c2 := n.viewWait()
 		if v.Index > after || wait == 0 {
-			writeJSON(w, http.StatusOK, v)
+			writeJSON(w, http.StatusOK, n.wireFor(r, v))
 			return
 		}
 		select {
 		case <-c1:
 		case <-c2:
 		case <-timer.C:
-			writeJSON(w, http.StatusOK, v)
+			writeJSON(w, http.StatusOK, n.wireFor(r, v))
 			return
 		case <-r.Context().Done():
 			return

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/raft"
 )
@@ -26,6 +27,8 @@ type fsm struct {
 	members  []Member
 	services []Service
 	locks    []Lock
+	keys     []TokenKey
+	revoked  map[string]time.Time
 }
 
 var _ raft.FSM = (*fsm)(nil)
@@ -47,8 +50,9 @@ func (f *fsm) Apply(l *raft.Log) any {
 		f.st.Index = l.Index
 		return failed(ErrInvalid, "undecodable log entry")
 	}
-	f.dirty |= partsOf[c.Op]
 	r := f.st.apply(l.Index, l.Term, c)
+	f.dirty |= partsOf[c.Op] | f.st.touched
+	f.st.touched = 0
 	r.Index = l.Index
 	return r
 }
@@ -80,10 +84,17 @@ func (f *fsm) View() (*View, <-chan struct{}) {
 		if f.dirty&partLocks != 0 {
 			f.locks = f.st.locks()
 		}
+		if f.dirty&partTokenKeys != 0 {
+			f.keys = f.st.tokenKeys()
+		}
+		if f.dirty&partRevoked != 0 {
+			f.revoked = f.st.revoked()
+		}
 		f.dirty = 0
 		s := f.st
 		f.view = &View{Index: s.Index, Config: s.Config, Leader: s.Leader, Time: s.Now,
-			Members: f.members, Services: f.services, Locks: f.locks}
+			Members: f.members, Services: f.services, Locks: f.locks,
+			TokenKeys: f.keys, CurrentTokenKey: s.CurrentKey, Revoked: f.revoked}
 	}
 	return f.view, f.changed
 }
@@ -106,7 +117,8 @@ type snapshotFile struct {
 }
 
 // Snapshot implements raft.FSM. The state is encoded under the lock (it is
-// small: members, services, locks), and written out by Persist.
+// small: members, services, locks, users, token keys and revocations), and
+// written out by Persist.
 func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()

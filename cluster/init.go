@@ -52,11 +52,14 @@ type bootstrap struct {
 	CAKey  []byte        `json:"ca_key"`
 	Token  tokenRecord   `json:"token"`
 	Admin  *User         `json:"admin,omitempty"`
+	// TokenKey is the first user token signing key.
+	TokenKey *TokenKey `json:"token_key,omitempty"`
 }
 
 // Init creates a cluster in dataDir: a cluster CA, the first node's
-// identity and a join token. The first Start of a node on dataDir then
-// bootstraps Raft. Init does no network I/O.
+// identity, a join token, the first administrator and the first user token
+// signing key. The first Start of a node on dataDir then bootstraps Raft.
+// Init does no network I/O.
 func Init(dataDir string, opts InitOptions) (InitResult, error) {
 	now := time.Now
 	if opts.Now != nil {
@@ -144,6 +147,11 @@ func Init(dataDir string, opts InitOptions) (InitResult, error) {
 		Token: tokenRecord{ID: tok.ID, Hash: tok.SecretHash(), CreatedAt: t.UTC(), ExpiresAt: t.Add(opts.TokenTTL).UTC()},
 	}
 	b.Admin = &User{ID: newUUID(), Username: AdminUsername, PasswordHash: hash, Roles: []string{"admin"}}
+	tk, err := newTokenKey()
+	if err != nil {
+		return InitResult{}, fmt.Errorf("init: token key: %w", err)
+	}
+	b.TokenKey = &tk
 	raw, err := json.Marshal(b)
 	if err != nil {
 		return InitResult{}, fmt.Errorf("init: %w", err)

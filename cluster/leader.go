@@ -133,6 +133,9 @@ func (n *Node) leadLoop(ctx context.Context) {
 		}
 		n.evaluate(ctx)
 		n.commitLiveness(ctx)
+		if err := n.ensureTokenKey(); err != nil {
+			n.log.Warn("add the first token key", "err", err)
+		}
 	}
 }
 
@@ -169,7 +172,7 @@ func (n *Node) establish(ctx context.Context) error {
 			return errors.New("cluster metadata is empty and there is no bootstrap file")
 		}
 		first := n.selfMember()
-		if _, err := n.proposeLocal(opInit, initCmd{Config: n.boot.Config, CACert: n.boot.CACert, CAKey: n.boot.CAKey, Token: n.boot.Token, FirstNode: first, Admin: n.boot.Admin}, 0); err != nil {
+		if _, err := n.proposeLocal(opInit, initCmd{Config: n.boot.Config, CACert: n.boot.CACert, CAKey: n.boot.CAKey, Token: n.boot.Token, FirstNode: first, Admin: n.boot.Admin, TokenKey: n.boot.TokenKey}, 0); err != nil {
 			return fmt.Errorf("commit init: %w", err)
 		}
 	}

@@ -21,6 +21,8 @@ const (
 	pathHeartbeat = "/internal/v1/heartbeat"
 	pathState     = "/internal/v1/state"
 	pathRaft      = "/internal/v1/raft"
+	pathAuth      = "/internal/v1/auth"
+	pathUsers     = "/internal/v1/users"
 	pathEnroll    = "/join"
 )
 
@@ -67,6 +69,9 @@ func decodeStatusError(se *transport.StatusError) error {
 	var b errorBody
 	if json.Unmarshal(se.Body, &b) == nil && b.Code != "" {
 		if base, ok := errByCode[b.Code]; ok {
+			if detailed[b.Code] && b.Msg != "" {
+				return detail(base, "%s", b.Msg)
+			}
 			return fmt.Errorf("%w (remote: %s)", base, b.Msg)
 		}
 	}
@@ -202,7 +207,8 @@ func (n *Node) apply(ctx context.Context, o op, data any) (result, error) {
 
 // forwardable lists the commands a follower may send to the leader.
 var forwardable = map[op]bool{opServicePut: true, opServiceDelete: true, opTokenAdd: true,
-	opLockAcquire: true, opLockRenew: true, opLockRelease: true}
+	opLockAcquire: true, opLockRenew: true, opLockRelease: true,
+	opUserAdd: true, opUserUpdate: true, opTokenKey: true, opTokenRevoke: true}
 
 func (n *Node) handleApply(w http.ResponseWriter, r *http.Request) {
 	var c command

@@ -31,6 +31,17 @@ type state struct {
 	Users    map[string]*User        `json:"users,omitempty"`
 	CACert   []byte                  `json:"ca_cert,omitempty"`
 	CAKey    []byte                  `json:"ca_key,omitempty"`
+
+	TokenKeys  map[string]*TokenKey `json:"token_keys,omitempty"`
+	CurrentKey string               `json:"current_token_key,omitempty"`
+	Revoked    map[string]time.Time `json:"revoked,omitempty"` // jti -> token expiry
+
+	// revNext is when the next revocation may be pruned: the earliest
+	// expiry + RevocationGrace, or zero when unknown (after a restore). It
+	// only saves scans; the set's content never depends on it.
+	revNext time.Time
+	// touched collects the view parts that pruning changed during apply.
+	touched uint8
 }
 
 func newState() *state {
@@ -40,6 +51,8 @@ func newState() *state {
 		Locks:    map[string]*Lock{},
 		Tokens:   map[string]*tokenRecord{},
 		Users:    map[string]*User{},
+		// TokenKeys and Revoked stay nil until used, so the snapshot of a
+		// cluster without them is what an older version wrote.
 	}
 }
 
@@ -52,6 +65,8 @@ func (s *state) apply(index, term uint64, c command) result {
 	if t := time.Unix(0, c.Time).UTC(); t.After(s.Now) {
 		s.Now = t
 	}
+	s.pruneTokenKeys()
+	s.pruneRevoked()
 	if leaderOnly[c.Op] && (c.Fence == 0 || c.Fence != s.Leader.Fence) {
 		return failed(ErrStaleFence, fmt.Sprintf("leader fence %d, current %d", c.Fence, s.Leader.Fence))
 	}
@@ -96,6 +111,14 @@ func (s *state) apply(index, term uint64, c command) result {
 		return decodeApply(c, func(p lockCmd) result { return s.applyRenew(p) })
 	case opLockRelease:
 		return decodeApply(c, func(p lockCmd) result { return s.applyRelease(p) })
+	case opUserAdd:
+		return decodeApply(c, func(p userAddCmd) result { return s.applyUserAdd(p) })
+	case opUserUpdate:
+		return decodeApply(c, func(p userUpdateCmd) result { return s.applyUserUpdate(p) })
+	case opTokenKey:
+		return decodeApply(c, func(p tokenKeyCmd) result { return s.applyTokenKey(p) })
+	case opTokenRevoke:
+		return decodeApply(c, func(p tokenRevokeCmd) result { return s.applyRevoke(p) })
 	}
 	return failed(ErrInvalid, fmt.Sprintf("unknown command %q", c.Op))
 }
@@ -112,6 +135,11 @@ func (s *state) applyInit(p initCmd) result {
 	if s.Config.ClusterID != "" {
 		return failed(ErrInvalid, "cluster already initialised")
 	}
+	if p.TokenKey != nil {
+		if err := p.TokenKey.validate(); err != nil {
+			return failed(ErrInvalid, err.Error())
+		}
+	}
 	s.Config = p.Config
 	s.CACert, s.CAKey = p.CACert, p.CAKey
 	if p.Token.ID != "" {
@@ -121,6 +149,11 @@ func (s *state) applyInit(p initCmd) result {
 		admin := *p.Admin
 		admin.CreatedAt = s.Now
 		s.Users[admin.ID] = &admin
+	}
+	if p.TokenKey != nil {
+		if r := s.applyTokenKey(tokenKeyCmd{Key: *p.TokenKey}); r.Code != "" {
+			return r
+		}
 	}
 	m := p.FirstNode
 	m.Status, m.Voter, m.StatusSince, m.JoinedAt = StatusAlive, true, s.Now, s.Now
@@ -308,7 +341,9 @@ const (
 	partMembers uint8 = 1 << iota
 	partServices
 	partLocks
-	partAll = partMembers | partServices | partLocks
+	partTokenKeys
+	partRevoked
+	partAll = partMembers | partServices | partLocks | partTokenKeys | partRevoked
 )
 
 // partsOf says which parts of the view a command may change.
@@ -318,6 +353,7 @@ var partsOf = map[op]uint8{
 	opVoter: partMembers, opLiveness: partMembers,
 	opServicePut: partServices, opServiceDelete: partServices,
 	opLockAcquire: partLocks, opLockRenew: partLocks, opLockRelease: partLocks,
+	opTokenKey: partTokenKeys, opTokenRevoke: partRevoked,
 }
 
 func (s *state) members() []Member {
@@ -350,7 +386,8 @@ func (s *state) locks() []Lock {
 // view returns a deep copy of the public part of the state.
 func (s *state) view() *View {
 	return &View{Index: s.Index, Config: s.Config, Leader: s.Leader, Time: s.Now,
-		Members: s.members(), Services: s.services(), Locks: s.locks()}
+		Members: s.members(), Services: s.services(), Locks: s.locks(),
+		TokenKeys: s.tokenKeys(), CurrentTokenKey: s.CurrentKey, Revoked: s.revoked()}
 }
 
 func clonePtr[T any](p *T) *T {

@@ -119,9 +119,10 @@ type LeaderInfo struct {
 }
 
 // View is an immutable copy of the public cluster metadata at one Raft
-// index. Slices are sorted by id or name and may be shared with other
-// views: never modify them. Secrets (the CA key, join token hashes) are
-// never part of a View.
+// index. Slices and maps are sorted by id or name and may be shared with
+// other views: never modify them. The CA key, join token hashes and
+// password hashes are never part of a View; the token signing keys are
+// (see TokenKeys).
 type View struct {
 	Index    uint64        `json:"index"`
 	Config   ClusterConfig `json:"config"`
@@ -130,6 +131,26 @@ type View struct {
 	Services []Service     `json:"services"`
 	Locks    []Lock        `json:"locks"`
 	Time     time.Time     `json:"time"` // the latest leader time the metadata has seen
+
+	// TokenKeys are the user token keys, sorted by id, private halves
+	// included: every gateway signs and verifies tokens, and every member is
+	// trusted (it proved a node certificate from the cluster CA). View's own
+	// JSON leaves them out, so that printing or serving a View leaks no key;
+	// members receive them through the internal state endpoint (viewWire).
+	TokenKeys []TokenKey `json:"-"`
+	// CurrentTokenKey is the id of the key that signs new tokens.
+	CurrentTokenKey string `json:"current_token_key,omitempty"`
+	// Revoked maps the ids (jti) of revoked tokens to their expiry.
+	Revoked map[string]time.Time `json:"revoked,omitempty"`
+}
+
+// TokenKey returns the kept token key named kid.
+func (v *View) TokenKey(kid string) (TokenKey, bool) {
+	i, ok := slices.BinarySearchFunc(v.TokenKeys, kid, func(k TokenKey, id string) int { return cmpStr(k.ID, id) })
+	if !ok {
+		return TokenKey{}, false
+	}
+	return v.TokenKeys[i], true
 }
 
 // Member returns the member with id.

@@ -31,11 +31,15 @@ func (n *Node) viewWait() (*View, <-chan struct{}, <-chan struct{}) {
 // the call is in it.
 func (n *Node) ConsistentView(ctx context.Context) (*View, error) {
 	var v *View
+	var w viewWire
 	err := n.leaderCall(ctx, func() error {
 		var e error
 		v, e = n.consistentLocal()
 		return e
-	}, "GET", pathState+"?consistent=1", nil, &v, true)
+	}, "GET", pathState+"?consistent=1", nil, &w, true)
+	if err == nil && v == nil {
+		v = w.view()
+	}
 	return v, err
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/blevesearch/bleve/v2/mapping"
 	bq "github.com/blevesearch/bleve/v2/search/query"
 
+	"github.com/distrisearch/distrisearch"
 	"github.com/distrisearch/distrisearch/index/query"
 )
 
@@ -50,6 +51,29 @@ func (b *builder) build(n query.Node) bq.Query {
 		return bq.NewMatchNoneQuery()
 	}
 	return q
+}
+
+// scoped restricts q to the documents of the shares in scope (nil: no
+// restriction). The restriction is an unscored filter, so it changes
+// which files match, never how the visible ones rank.
+func scoped(q bq.Query, scope []distrisearch.ShareRef) bq.Query {
+	if scope == nil {
+		return q
+	}
+	if len(scope) == 0 {
+		return bq.NewMatchNoneQuery()
+	}
+	shares := make([]bq.Query, 0, len(scope))
+	for _, ref := range scope {
+		node := bq.NewTermQuery(ref.Node)
+		node.SetField(fieldNode)
+		share := bq.NewTermQuery(ref.Share)
+		share.SetField(fieldShare)
+		shares = append(shares, bq.NewConjunctionQuery([]bq.Query{node, share}))
+	}
+	bo := bq.NewBooleanQuery([]bq.Query{q}, nil, nil)
+	bo.AddFilter(bq.NewDisjunctionQuery(shares))
+	return bo
 }
 
 func (b *builder) node(n query.Node) bq.Query {

@@ -630,3 +630,43 @@ func TestRelevancePagesWithTies(t *testing.T) {
 		}
 	}
 }
+
+// TestScope: a scoped search neither returns nor counts files outside the
+// scope — totals, facets and hits all agree — and scores of visible files
+// do not change.
+func TestScope(t *testing.T) {
+	s := corpusSearcher(t)
+	docs := []distrisearch.ShareRef{{Node: "n1", Share: "docs"}}
+	res := run(t, s, distrisearch.SearchRequest{Query: "revenue OR mutex", Facets: true, Scope: docs})
+	if res.Total != 2 || len(res.Hits) != 2 {
+		t.Fatalf("scoped to n1/docs: total %d, hits %d, want 2", res.Total, len(res.Hits))
+	}
+	for _, h := range res.Hits {
+		if h.Share != "docs" || h.NodeID != "n1" {
+			t.Errorf("hit outside the scope: %s/%s/%s", h.NodeID, h.Share, h.Path)
+		}
+	}
+	if got := res.Facets[index.FacetShare]; !reflect.DeepEqual(got, []distrisearch.Facet{{Term: "docs", Count: 2}}) {
+		t.Errorf("share facet leaks other shares: %v", got)
+	}
+	all := run(t, s, distrisearch.SearchRequest{Query: "revenue OR mutex"})
+	if all.Total != 5 {
+		t.Fatalf("unscoped total %d, want 5", all.Total)
+	}
+	scores := map[string]float64{}
+	for _, h := range all.Hits {
+		scores[h.FileID] = h.Score
+	}
+	for _, h := range res.Hits {
+		if scores[h.FileID] != h.Score {
+			t.Errorf("%s: scoped score %v, unscoped %v", h.Path, h.Score, scores[h.FileID])
+		}
+	}
+	// Same share name on another node is another share.
+	if res := run(t, s, distrisearch.SearchRequest{Query: "*", Scope: []distrisearch.ShareRef{{Node: "n2", Share: "docs"}}}); res.Total != 0 {
+		t.Errorf("n2/docs matched %d files", res.Total)
+	}
+	if res := run(t, s, distrisearch.SearchRequest{Query: "*", Scope: []distrisearch.ShareRef{}}); res.Total != 0 || len(res.Hits) != 0 {
+		t.Errorf("empty scope matched %d files", res.Total)
+	}
+}

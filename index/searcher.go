@@ -88,7 +88,7 @@ func (s *Searcher) Search(ctx context.Context, req distrisearch.SearchRequest, n
 	if err != nil {
 		return res, err
 	}
-	br := bleve.NewSearchRequestOptions(s.b.build(tree), limit+1, 0, false)
+	br := bleve.NewSearchRequestOptions(scoped(s.b.build(tree), req.Scope), limit+1, 0, false)
 	br.Sort = ord.sorts
 	br.Fields = storedFields
 	if req.Cursor != "" {

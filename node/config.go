@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/distrisearch/distrisearch/auth/rbac"
 	"github.com/distrisearch/distrisearch/cluster"
 	"github.com/distrisearch/distrisearch/scan"
 )
@@ -19,6 +20,20 @@ import (
 type ShareConfig struct {
 	Name string `yaml:"name"`
 	Path string `yaml:"path"`
+	// Roles and Groups restrict who may see the share and anything in it
+	// (search hits, counts, facets, snippets, metadata, downloads): a user
+	// holding one of the roles or belonging to one of the groups, and
+	// admins. Both empty: everyone with read:files.
+	Roles  []string `yaml:"roles"`
+	Groups []string `yaml:"groups"`
+}
+
+// RateLimits are the public API's request limits per minute (token
+// buckets whose burst equals the rate). Zero fields take the defaults.
+type RateLimits struct {
+	PerIP   int `yaml:"per_ip"`   // every request, by client address (IPv6 by /64); default 100
+	PerUser int `yaml:"per_user"` // authenticated requests, by user id; default 200
+	Login   int `yaml:"login"`    // login attempts, by address and by username; default 10
 }
 
 // Config configures a node. Fill it from DefaultConfig, flags and an
@@ -47,6 +62,23 @@ type Config struct {
 	// Hosts are extra names or addresses for this node's certificate.
 	Hosts []string `yaml:"hosts"`
 
+	// TLSCert and TLSKey are the operator's PEM certificate (chain) and key
+	// for the public port. Without them the node serves HTTPS with a
+	// certificate from the cluster CA (clients trust CAFile()).
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// InsecureHTTP serves the public API as plain HTTP. Only when the
+	// operator asks for it (behind a TLS-terminating proxy, or tests).
+	InsecureHTTP bool `yaml:"insecure_http"`
+	// AnonymousSearch lets requests without a token search and read files
+	// as the guest role (read:files, unrestricted shares only).
+	AnonymousSearch bool `yaml:"anonymous_search"`
+	// RateLimits bound requests to the public API.
+	RateLimits RateLimits `yaml:"rate_limits"`
+	// ReadHeaderTimeout bounds the time a client may take to send its
+	// request headers (slow-header attacks); default 10s.
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+
 	// Cluster, if set, adjusts the control plane's configuration (timings)
 	// after the fields above are applied; for tests and tuning.
 	Cluster func(*cluster.Config) `yaml:"-"`
@@ -60,12 +92,13 @@ type Config struct {
 // a reconciliation walk every 5 minutes.
 func DefaultConfig() Config {
 	return Config{
-		DataDir:      "data",
-		HTTPAddr:     "127.0.0.1:8080",
-		InternalAddr: "127.0.0.1:7080",
-		ScanInterval: 5 * time.Minute,
-		Role:         "hybrid",
-		Version:      "dev",
+		DataDir:           "data",
+		HTTPAddr:          "127.0.0.1:8080",
+		InternalAddr:      "127.0.0.1:7080",
+		ScanInterval:      5 * time.Minute,
+		Role:              "hybrid",
+		ReadHeaderTimeout: 10 * time.Second,
+		Version:           "dev",
 	}
 }
 
@@ -77,6 +110,9 @@ func (c *Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		return fmt.Errorf("http address %q must be host:port: %w", c.HTTPAddr, err)
+	}
+	if c.ReadHeaderTimeout <= 0 {
+		c.ReadHeaderTimeout = 10 * time.Second
 	}
 	if c.ScanInterval < time.Second {
 		return fmt.Errorf("scan interval %s is too short (at least 1s)", c.ScanInterval)
@@ -90,8 +126,29 @@ func (c *Config) Validate() error {
 	if c.Join != "" && c.Token == "" {
 		return fmt.Errorf("joining through %s needs a join token (--token, printed by 'distrisearch init')", c.Join)
 	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return fmt.Errorf("give both the TLS certificate and its key (--tls-cert and --tls-key), or neither")
+	}
+	if c.InsecureHTTP && c.TLSCert != "" {
+		return fmt.Errorf("plain HTTP was asked for together with a TLS certificate; choose one")
+	}
+	for name, v := range map[string]int{"per_ip": c.RateLimits.PerIP, "per_user": c.RateLimits.PerUser, "login": c.RateLimits.Login} {
+		if v < 0 {
+			return fmt.Errorf("rate limit %s is %d; it must be a positive number of requests per minute (0: default)", name, v)
+		}
+	}
 	seen := map[string]bool{}
 	for i, s := range c.Shares {
+		for _, r := range s.Roles {
+			if !rbac.KnownRole(r) {
+				return fmt.Errorf("share %q: unknown role %q (roles: %s)", s.Name, r, strings.Join(rbac.Roles(), ", "))
+			}
+		}
+		for _, g := range s.Groups {
+			if !validGroup(g) {
+				return fmt.Errorf("share %q: group %q must be 1-64 letters, digits, '.', '_', '@' or '-'", s.Name, g)
+			}
+		}
 		abs, err := filepath.Abs(s.Path)
 		if err != nil {
 			return fmt.Errorf("share %q: %w", s.Name, err)
@@ -106,6 +163,18 @@ func (c *Config) Validate() error {
 		c.Shares[i].Path = abs
 	}
 	return nil
+}
+
+func validGroup(g string) bool {
+	if g == "" || len(g) > 64 {
+		return false
+	}
+	for _, r := range g {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._@-", r)) {
+			return false
+		}
+	}
+	return true
 }
 
 // LoadFile merges a YAML configuration file into c. Unknown keys are errors.

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/distrisearch/distrisearch/api"
+	"github.com/distrisearch/distrisearch/audit"
 	"github.com/distrisearch/distrisearch/clock"
 	"github.com/distrisearch/distrisearch/cluster"
 	"github.com/distrisearch/distrisearch/events"
@@ -23,6 +24,7 @@ import (
 	"github.com/distrisearch/distrisearch/index"
 	"github.com/distrisearch/distrisearch/scan"
 	"github.com/distrisearch/distrisearch/store"
+	"github.com/distrisearch/distrisearch/transport/pki"
 )
 
 // Node is one running DistriSearch node.
@@ -43,6 +45,7 @@ type Node struct {
 	ready     chan struct{} // closed once the first scan is indexed
 	bus       *events.Bus
 	initRes   *cluster.InitResult // set when this start created the cluster
+	audit     *audit.Log
 
 	listener net.Listener
 	http     *http.Server
@@ -126,10 +129,27 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("scanner: %w", err)
 	}
 
+	if n.audit, err = n.openAudit(); err != nil {
+		return fmt.Errorf("audit log: %w", err)
+	}
+	head, ingest := auditHandlers(n.audit)
+	n.cluster.HandleInternal("GET "+pathAuditHead, n.cluster.MemberOnly(head))
+	n.cluster.HandleInternal("POST "+pathAuditIngest, n.cluster.MemberOnly(ingest))
+	tokens, err := n.tokens(ctx)
+	if err != nil {
+		return fmt.Errorf("tokens: %w", err)
+	}
+	limits, err := n.cfg.RateLimits.set()
+	if err != nil {
+		return err
+	}
+
 	n.registry = prometheus.NewRegistry()
 	n.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv, err := api.New(api.Config{
 		Searcher: searcher{n}, Files: files{n}, Cluster: clusterInfo{n}, Status: status{n}, Events: n.bus,
+		Accounts: accounts{n.cluster}, Tokens: tokens, Access: newAccess(n.id, n.cfg.Shares), Audit: n.audit,
+		Limits: limits, AnonymousSearch: n.cfg.AnonymousSearch,
 		Logger: n.cfg.Logger, Registry: n.registry, Now: n.cfg.Now,
 	})
 	if err != nil {
@@ -137,16 +157,30 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	}
 	n.http = &http.Server{
 		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: n.cfg.ReadHeaderTimeout,
+		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(n.cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	if !n.cfg.InsecureHTTP {
+		if n.http.TLSConfig, err = n.publicTLS(); err != nil {
+			return err
+		}
 	}
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	n.cancel = cancel
 	n.ready = make(chan struct{})
-	n.wg.Add(4)
+	if err := n.audit.Start(runCtx); err != nil {
+		return err
+	}
+	auditCopies := newAuditSync(n.audit, n.cluster, n.id, time.Second, n.log.With("component", "audit-sync"))
+	n.wg.Add(5)
+	go func() {
+		defer n.wg.Done()
+		auditCopies.Run(runCtx)
+	}()
 	go func() {
 		defer n.wg.Done()
 		n.indexer.Run(runCtx)
@@ -166,7 +200,11 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	}()
 	go func() {
 		defer n.wg.Done()
-		if err := n.http.Serve(n.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		serve := func() error { return n.http.Serve(n.listener) }
+		if n.http.TLSConfig != nil {
+			serve = func() error { return n.http.ServeTLS(n.listener, "", "") }
+		}
+		if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			n.fail(fmt.Errorf("http server: %w", err))
 		}
 	}()
@@ -214,12 +252,23 @@ func (n *Node) Err() error {
 // ID returns the node id (valid after Start).
 func (n *Node) ID() string { return n.id }
 
-// URL returns the base URL of the node's API (valid after Start).
+// URL returns the base URL of the node's API (valid after Start): https
+// unless the operator asked for plain HTTP.
 func (n *Node) URL() string {
 	if n.listener == nil {
 		return ""
 	}
-	return "http://" + n.listener.Addr().String()
+	scheme := "https://"
+	if n.cfg.InsecureHTTP {
+		scheme = "http://"
+	}
+	return scheme + n.listener.Addr().String()
+}
+
+// CAFile is the PEM file of the cluster CA, which signs the public port's
+// default certificate: what clients pass as --ca / DISTRISEARCH_CA.
+func (n *Node) CAFile() string {
+	return filepath.Join(n.cfg.DataDir, "tls", pki.CACertFile)
 }
 
 // JoinToken returns the join token printed when this start created a new
@@ -284,6 +333,10 @@ func (n *Node) Close() error {
 	if n.index != nil {
 		errs = append(errs, n.index.Close())
 		n.index = nil
+	}
+	if n.audit != nil {
+		errs = append(errs, n.audit.Close())
+		n.audit = nil
 	}
 	if n.store != nil {
 		errs = append(errs, n.store.Close())

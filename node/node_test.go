@@ -20,6 +20,20 @@ func startNode(t *testing.T, dataDir, shareDir string) (*Node, *client.Client) {
 	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.InternalAddr = "127.0.0.1:0"
 	cfg.Shares = []ShareConfig{{Name: "docs", Path: shareDir}}
+	return startWith(t, cfg)
+}
+
+// testAdminPassword is the first administrator's password in node tests.
+const testAdminPassword = "admin-password-for-tests"
+
+// startWith starts a node from cfg (a new cluster unless cfg.Join) and
+// returns it with a client signed in as the administrator over HTTPS,
+// trusting the cluster CA.
+func startWith(t *testing.T, cfg Config) (*Node, *client.Client) {
+	t.Helper()
+	cfg.AdminPassword = testAdminPassword
+	// Tests poll; the limits themselves are tested in package api.
+	cfg.RateLimits = RateLimits{PerIP: 100_000, PerUser: 100_000, Login: 100_000}
 	n, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -33,11 +47,20 @@ func startNode(t *testing.T, dataDir, shareDir string) (*Node, *client.Client) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("first scan did not finish")
 	}
-	c, err := client.New(n.URL(), nil)
+	return n, login(t, n, "admin", testAdminPassword)
+}
+
+// login returns a client of n signed in as username.
+func login(t *testing.T, n *Node, username, password string) *client.Client {
+	t.Helper()
+	c, err := client.NewWithOptions(n.URL(), client.Options{CAFile: n.CAFile()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return n, c
+	if _, err := c.Login(context.Background(), username, password); err != nil {
+		t.Fatalf("login as %s: %v", username, err)
+	}
+	return c
 }
 
 func search(t *testing.T, c *client.Client, q string) ds.SearchResult {
@@ -192,7 +215,16 @@ func TestConfigValidation(t *testing.T) {
 }
 
 func TestFirstNodeCreatesClusterWithAdmin(t *testing.T) {
-	n, _ := startNode(t, t.TempDir(), t.TempDir())
+	cfg := DefaultConfig()
+	cfg.DataDir, cfg.HTTPAddr, cfg.InternalAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
+	n, err := New(cfg) // no AdminPassword: one is generated
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = n.Close() })
 	pw := n.AdminPassword()
 	if pw == "" || n.JoinToken() == "" {
 		t.Fatalf("a new cluster must show its admin password and join token once: %q %q", pw, n.JoinToken())
@@ -201,6 +233,10 @@ func TestFirstNodeCreatesClusterWithAdmin(t *testing.T) {
 		u, ok := n.Cluster().UserByName("admin")
 		return ok && u.CheckPassword(pw)
 	})
+	c := login(t, n, "admin", pw)
+	if me, err := c.Me(context.Background()); err != nil || me.Username != "admin" {
+		t.Fatalf("me: %+v %v", me, err)
+	}
 }
 
 func TestIndexOfAnotherVersionIsRebuilt(t *testing.T) {

@@ -17,6 +17,7 @@ const (
 	ReadNodes    Permission = "read:nodes"
 	ReadEvents   Permission = "read:events"
 	ReadAudit    Permission = "read:audit"
+	AdminAudit   Permission = "admin:audit" // the audit log is for admins only
 	AdminUsers   Permission = "admin:users"
 	AdminConfig  Permission = "admin:config"
 	AdminNodes   Permission = "admin:nodes"

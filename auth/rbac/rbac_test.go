@@ -114,8 +114,8 @@ func TestCheck(t *testing.T) {
 		t.Errorf("complaint about a declared route: %s", msg)
 	}
 
-	good := Table{"GET /api/search": ReadFiles, "POST /api/auth/login": Public}
-	if err := Check(good, []Route{"GET /api/search", "POST /api/auth/login"}); err != nil {
+	good := Table{"GET /api/search": ReadFiles, "POST /api/auth/login": Public, "GET /api/auth/me": Authenticated}
+	if err := Check(good, []Route{"GET /api/search", "POST /api/auth/login", "GET /api/auth/me"}); err != nil {
 		t.Fatalf("complete table rejected: %v", err)
 	}
 	if p, ok := good.Lookup("GET /api/search"); !ok || p != ReadFiles {

@@ -14,6 +14,10 @@ type Route string
 // declaration like any other, so forgetting one is still caught by Check.
 const Public Permission = "public"
 
+// Authenticated marks a route that any signed-in user may call whatever
+// their roles (who am I, log out), but an anonymous caller may not.
+const Authenticated Permission = "authenticated"
+
 // Table maps each route to the permission it needs, or Public.
 type Table map[Route]Permission
 
@@ -38,7 +42,7 @@ func Check(table Table, routes []Route) error {
 		switch {
 		case !ok:
 			problems = append(problems, fmt.Sprintf("route %q: no permission declared", r))
-		case p != Public && !p.Valid():
+		case p != Public && p != Authenticated && !p.Valid():
 			problems = append(problems, fmt.Sprintf("route %q: malformed permission %q", r, p))
 		}
 	}

@@ -11,6 +11,7 @@ type Claims struct {
 	Subject   string // the user's id
 	Username  string
 	Roles     []string
+	Groups    []string // for share access; fixed at issue time
 	Issuer    string
 	ID        string // jti, the handle for revocation
 	KeyID     string // kid of the key that signed it
@@ -23,6 +24,7 @@ type Claims struct {
 type wireClaims struct {
 	Username string   `json:"username"`
 	Roles    []string `json:"roles"`
+	Groups   []string `json:"groups,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -31,6 +33,7 @@ func (w *wireClaims) claims(kid string) Claims {
 		Subject:  w.Subject,
 		Username: w.Username,
 		Roles:    append([]string(nil), w.Roles...),
+		Groups:   append([]string(nil), w.Groups...),
 		Issuer:   w.Issuer,
 		ID:       w.ID,
 		KeyID:    kid,

@@ -59,9 +59,18 @@ func New(cfg Config, keys KeySource, opts Options) (*Tokens, error) {
 	return t, nil
 }
 
+// Config returns the configuration the Tokens was built with.
+func (t *Tokens) Config() Config { return t.cfg }
+
 // Issue signs a token for a user with the current key. It returns the
 // compact token and its claims.
 func (t *Tokens) Issue(subject, username string, roles []string) (string, Claims, error) {
+	return t.IssueWithGroups(subject, username, roles, nil)
+}
+
+// IssueWithGroups is Issue for a user who belongs to groups (share access
+// by group). The groups are fixed for the token's lifetime.
+func (t *Tokens) IssueWithGroups(subject, username string, roles, groups []string) (string, Claims, error) {
 	if subject == "" {
 		return "", Claims{}, errors.New("issue token: empty subject")
 	}
@@ -80,6 +89,7 @@ func (t *Tokens) Issue(subject, username string, roles []string) (string, Claims
 	w := &wireClaims{
 		Username: username,
 		Roles:    append([]string{}, roles...),
+		Groups:   append([]string(nil), groups...),
 		RegisteredClaims: jwt.RegisteredClaims{
 			Subject:   subject,
 			Issuer:    t.cfg.Issuer,

@@ -1,0 +1,181 @@
+package node
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	ds "github.com/distrisearch/distrisearch"
+	"github.com/distrisearch/distrisearch/audit"
+	"github.com/distrisearch/distrisearch/cluster"
+	"github.com/distrisearch/distrisearch/transport"
+)
+
+// Internal routes of audit replication (mutual TLS, members only).
+const (
+	pathAuditHead   = "/internal/audit/head"
+	pathAuditIngest = "/internal/audit/ingest"
+)
+
+// auditPushBatch is how many entries one push carries (audit.MaxIngest at most).
+const auditPushBatch = 500
+
+// auditSync copies this node's audit chain to RF−1 other members, so that
+// losing a node loses none of its audit log. The holders of a chain are
+// the members ranked first by rendezvous hashing of (member, chain): every
+// node computes the same holders from the same membership. Each holder is
+// told only what it lacks: the loop asks a holder for its head of the
+// chain once, then pushes entries after it. Copies lag the origin by at
+// most one interval plus a round trip while the holders are reachable.
+type auditSync struct {
+	log      *audit.Log
+	c        *cluster.Node
+	self     string
+	interval time.Duration
+	logger   *slog.Logger
+	// acked is what each holder is known to hold of our chain. Owned by
+	// the Run goroutine.
+	acked map[string]uint64
+}
+
+func newAuditSync(l *audit.Log, c *cluster.Node, self string, interval time.Duration, logger *slog.Logger) *auditSync {
+	return &auditSync{log: l, c: c, self: self, interval: interval, logger: logger, acked: map[string]uint64{}}
+}
+
+// Run pushes until ctx ends.
+func (a *auditSync) Run(ctx context.Context) {
+	t := time.NewTicker(a.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		v := a.c.View()
+		copies := v.Config.ReplicationFactor - 1
+		if copies < 1 {
+			copies = 2
+		}
+		holders := auditHolders(a.self, v.Members, copies)
+		for id := range a.acked {
+			if !slices.ContainsFunc(holders, func(m cluster.Member) bool { return m.ID == id }) {
+				delete(a.acked, id)
+			}
+		}
+		for _, m := range holders {
+			if err := a.push(ctx, m); err != nil && ctx.Err() == nil {
+				delete(a.acked, m.ID) // ask for its head again next time
+				a.logger.Debug("audit copy push failed", "holder", m.ID, "err", err)
+			}
+		}
+	}
+}
+
+// push sends the holder what it lacks of our chain, a batch at a time.
+func (a *auditSync) push(ctx context.Context, m cluster.Member) error {
+	base := "https://" + m.InternalAddr
+	after, known := a.acked[m.ID]
+	if !known {
+		var h struct {
+			Seq uint64 `json:"seq"`
+		}
+		q := url.Values{"node": {a.self}}
+		if err := a.c.Client().DoJSON(ctx, http.MethodGet, base+pathAuditHead+"?"+q.Encode(), nil, &h, transport.Idempotent(true)); err != nil {
+			return err
+		}
+		after = h.Seq
+		a.acked[m.ID] = after
+	}
+	for {
+		entries, err := a.log.Entries(ctx, a.self, after, auditPushBatch)
+		if err != nil || len(entries) == 0 {
+			return err
+		}
+		if err := a.c.Client().DoJSON(ctx, http.MethodPost, base+pathAuditIngest, entries, nil, transport.Idempotent(true)); err != nil {
+			return err
+		}
+		after = entries[len(entries)-1].Seq
+		a.acked[m.ID] = after
+	}
+}
+
+// auditHolders ranks the other live members by rendezvous hash with the
+// chain's node and returns the first n.
+func auditHolders(chain string, members []cluster.Member, n int) []cluster.Member {
+	type ranked struct {
+		m cluster.Member
+		w uint64
+	}
+	var rs []ranked
+	for _, m := range members {
+		if m.ID == chain || m.Status == cluster.StatusLeft || m.Status == cluster.StatusDead || m.InternalAddr == "" {
+			continue
+		}
+		h := sha256.Sum256([]byte("audit\x00" + chain + "\x00" + m.ID))
+		rs = append(rs, ranked{m, binary.BigEndian.Uint64(h[:8])})
+	}
+	slices.SortFunc(rs, func(a, b ranked) int {
+		switch {
+		case a.w > b.w:
+			return -1
+		case a.w < b.w:
+			return 1
+		}
+		return 0
+	})
+	out := make([]cluster.Member, 0, n)
+	for i := 0; i < len(rs) && i < n; i++ {
+		out = append(out, rs[i].m)
+	}
+	return out
+}
+
+// auditHandlers serves the holder side: the head of a chain it holds, and
+// ingesting entries. A member may push only its own chain.
+func auditHandlers(l *audit.Log) (head, ingest http.HandlerFunc) {
+	head = func(w http.ResponseWriter, r *http.Request) {
+		seq, err := l.ChainHead(r.URL.Query().Get("node"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"seq":` + strconv.FormatUint(seq, 10) + `}`))
+	}
+	ingest = func(w http.ResponseWriter, r *http.Request) {
+		var entries []audit.Entry
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8<<20))
+		if err := dec.Decode(&entries); err != nil {
+			http.Error(w, "bad audit entries: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		peer := cluster.PeerID(r)
+		for _, e := range entries {
+			if e.Node != peer {
+				http.Error(w, "a member may push only its own audit chain", http.StatusForbidden)
+				return
+			}
+		}
+		if _, err := l.Ingest(r.Context(), entries); err != nil {
+			status := http.StatusInternalServerError
+			switch ds.KindOf(err) {
+			case ds.KindInvalid:
+				status = http.StatusBadRequest
+			case ds.KindConflict:
+				status = http.StatusConflict
+			}
+			http.Error(w, err.Error(), status)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+	return head, ingest
+}

@@ -1,0 +1,176 @@
+package node
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	ds "github.com/distrisearch/distrisearch"
+	"github.com/distrisearch/distrisearch/client"
+)
+
+// TestRestrictedShareEndToEnd: a share restricted to a group is invisible
+// to other users in hits, totals and facets, and its files answer 404 to
+// them, on a real node over HTTPS.
+func TestRestrictedShareEndToEnd(t *testing.T) {
+	open, secret := t.TempDir(), t.TempDir()
+	write(t, filepath.Join(open, "plan.txt"), "the budget plan for the osprey project")
+	write(t, filepath.Join(secret, "salaries.txt"), "salaries budget of the osprey team")
+	cfg := DefaultConfig()
+	cfg.DataDir, cfg.HTTPAddr, cfg.InternalAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Shares = []ShareConfig{{Name: "docs", Path: open}, {Name: "finance", Path: secret, Groups: []string{"finance"}}}
+	n, adm := startWith(t, cfg)
+	ctx := context.Background()
+	for _, u := range []client.NewUser{
+		{Username: "bob", Password: "bob-password", Roles: []string{"user"}},
+		{Username: "carol", Password: "carol-password", Roles: []string{"user"}, Groups: []string{"finance"}},
+	} {
+		if _, err := adm.AddUser(ctx, u); err != nil {
+			t.Fatalf("add %s: %v", u.Username, err)
+		}
+	}
+	bob, carol := login(t, n, "bob", "bob-password"), login(t, n, "carol", "carol-password")
+
+	req := ds.SearchRequest{Query: "osprey budget", Limit: 10, Facets: true}
+	all, err := adm.Search(ctx, req)
+	if err != nil || all.Total != 2 {
+		t.Fatalf("admin sees %d files (%v), want 2", all.Total, err)
+	}
+	var secretID string
+	for _, h := range all.Hits {
+		if h.Share == "finance" {
+			secretID = h.FileID
+		}
+	}
+	res, err := bob.Search(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Total != 1 || len(res.Hits) != 1 || res.Hits[0].Share != "docs" {
+		t.Fatalf("bob sees %d files: %+v", res.Total, res.Hits)
+	}
+	for name, buckets := range res.Facets {
+		for _, b := range buckets {
+			if b.Term == "finance" || (name != "modified" && name != "size" && b.Count > 1) {
+				t.Errorf("facet %s leaks the finance share: %+v", name, buckets)
+			}
+		}
+	}
+	if res, err := carol.Search(ctx, req); err != nil || res.Total != 2 {
+		t.Fatalf("carol sees %d files (%v), want 2", res.Total, err)
+	}
+	_, errHidden := bob.File(ctx, secretID)
+	_, errAbsent := bob.File(ctx, strings.Repeat("0", 64))
+	if ds.KindOf(errHidden) != ds.KindNotFound || ds.MessageOf(errHidden) != ds.MessageOf(errAbsent) || ds.CodeOf(errHidden) != ds.CodeOf(errAbsent) {
+		t.Fatalf("hidden file: %v; absent file: %v", errHidden, errAbsent)
+	}
+	if _, err := carol.File(ctx, secretID); err != nil {
+		t.Fatalf("carol cannot open the finance file: %v", err)
+	}
+}
+
+// TestInternalPortRefusesUserTokens: the node-to-node port takes only a
+// cluster certificate; a client with a valid user token and no
+// certificate does not get through the TLS handshake.
+func TestInternalPortRefusesUserTokens(t *testing.T) {
+	n, adm := startNode(t, t.TempDir(), t.TempDir())
+	pem, err := os.ReadFile(n.CAFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 10 * time.Second}
+	for _, path := range []string{"/internal/v1/state", "/internal/v1/users", "/internal/audit/head?node=x"} {
+		req, _ := http.NewRequest("GET", "https://"+n.InternalAddr()+path, nil)
+		req.Header.Set("Authorization", "Bearer "+adm.Token)
+		resp, err := hc.Do(req)
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode < 400 {
+				t.Fatalf("%s with a user token and no certificate: %d %s", path, resp.StatusCode, body)
+			}
+		}
+	}
+}
+
+// TestSlowHeadersAreCut: a client that never finishes its headers is
+// disconnected after the read-header timeout.
+func TestSlowHeadersAreCut(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DataDir, cfg.HTTPAddr, cfg.InternalAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
+	cfg.ReadHeaderTimeout = 300 * time.Millisecond
+	n, _ := startWith(t, cfg)
+	pem, err := os.ReadFile(n.CAFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	conn, err := tls.Dial("tcp", strings.TrimPrefix(n.URL(), "https://"), &tls.Config{RootCAs: pool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "GET /api/health HTTP/1.1\r\nHost: x\r\nX-Slow: "); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a bound for the test, not the assertion
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err == nil && !strings.Contains(line, "408") {
+		t.Fatalf("the server answered a request whose headers never ended: %q", line)
+	}
+	if ne, ok := err.(interface{ Timeout() bool }); ok && ne.Timeout() {
+		t.Fatal("the server kept a connection open whose headers never ended")
+	}
+}
+
+// TestAuditIsReplicatedAndSurvivesItsNode: audit entries recorded on one
+// node reach the others' stores, so they survive when that node is gone.
+func TestAuditIsReplicatedAndSurvivesItsNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a three-node cluster")
+	}
+	first := DefaultConfig()
+	first.DataDir, first.HTTPAddr, first.InternalAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
+	n1, c1 := startWith(t, first)
+	var others []*client.Client
+	for i := 0; i < 2; i++ {
+		cfg := DefaultConfig()
+		cfg.DataDir, cfg.HTTPAddr, cfg.InternalAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
+		cfg.Join, cfg.Token = n1.InternalAddr(), n1.JoinToken()
+		_, c := startWith(t, cfg)
+		others = append(others, c)
+	}
+	ctx := context.Background()
+	if _, err := c1.AddUser(ctx, client.NewUser{Username: "erin", Password: "erin-password", Roles: []string{"user"}}); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range others {
+		eventually(t, 20*time.Second, "node 1's audit entries on another node", func() bool {
+			page, err := c.Audit(ctx, client.AuditFilter{Node: n1.ID(), Action: "user_add"})
+			if err != nil {
+				t.Logf("audit query on node %d: %v", i+2, err)
+				return false
+			}
+			return slices.ContainsFunc(page.Entries, func(e client.AuditEntry) bool { return e.Resource == "user:erin" })
+		})
+	}
+	if err := n1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	page, err := others[0].Audit(ctx, client.AuditFilter{Node: n1.ID()})
+	if err != nil || len(page.Entries) < 2 {
+		t.Fatalf("after node 1 is gone: %d of its entries (%v)", len(page.Entries), err)
+	}
+}

@@ -190,6 +190,14 @@ func (s *state) applyUserUpdate(p userUpdateCmd) result {
 	}
 	next.UpdatedAt = s.Now
 	*u = next
+	if p.PasswordHash != nil || p.Roles != nil || p.Groups != nil || (p.Disabled != nil && *p.Disabled) {
+		// Tokens carry roles and groups, and a disabled account or a
+		// changed password must end every session: void older tokens.
+		if s.Cutoffs == nil {
+			s.Cutoffs = map[string]time.Time{}
+		}
+		s.Cutoffs[u.ID] = s.Now
+	}
 	return result{User: u.public()}
 }
 
@@ -272,6 +280,27 @@ func (s *state) applyRevoke(p tokenRevokeCmd) result {
 		s.revNext = until
 	}
 	return result{}
+}
+
+// CutoffKept is how long a token cutoff is kept: past it, every token
+// issued before the cutoff has expired anyway (tokens live 24 h).
+const CutoffKept = MaxRevocationAhead
+
+// pruneCutoffs forgets cutoffs older than CutoffKept.
+func (s *state) pruneCutoffs() {
+	for id, t := range s.Cutoffs {
+		if s.Now.Sub(t) > CutoffKept {
+			delete(s.Cutoffs, id)
+			s.touched |= partRevoked
+		}
+	}
+}
+
+func (s *state) cutoffs() map[string]time.Time {
+	if len(s.Cutoffs) == 0 {
+		return nil
+	}
+	return maps.Clone(s.Cutoffs)
 }
 
 // pruneRevoked forgets revocations of tokens that expired more than

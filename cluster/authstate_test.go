@@ -392,3 +392,55 @@ func TestDummyHashHasTheUsersCost(t *testing.T) {
 		t.Fatalf("dummy hash cost %d (%v), users' cost %d", c, err, bcryptCost)
 	}
 }
+
+// TestTokenCutoffs: disabling a user or changing their password, roles or
+// groups voids their older tokens (a cutoff in the view); re-enabling does
+// not move it; cutoffs are dropped once every older token has expired, and
+// they survive a snapshot.
+func TestTokenCutoffs(t *testing.T) {
+	a, _ := newAuthApplier(t)
+	a.must(opUserAdd, userAddCmd{User: User{ID: "u1", Username: "alice", PasswordHash: testHash(t, "old-password"), Roles: []string{"user"}}}, 0)
+	if len(a.s.view().TokenCutoffs) != 0 {
+		t.Fatal("a new user has a cutoff")
+	}
+	yes, no := true, false
+	for _, c := range []struct {
+		what string
+		cmd  userUpdateCmd
+		cuts bool
+	}{
+		{"disable", userUpdateCmd{Disabled: &yes}, true},
+		{"enable", userUpdateCmd{Disabled: &no}, false},
+		{"password", userUpdateCmd{PasswordHash: testHash(t, "new-password")}, true},
+		{"roles", userUpdateCmd{Roles: &[]string{"guest"}}, true},
+		{"groups", userUpdateCmd{Groups: &[]string{"ops"}}, true},
+	} {
+		before := a.s.view().TokenCutoffs["u1"]
+		a.now = a.now.Add(time.Second)
+		c.cmd.Username = "alice"
+		a.must(opUserUpdate, c.cmd, 0)
+		got := a.s.view().TokenCutoffs["u1"]
+		if c.cuts && !got.Equal(a.now) {
+			t.Fatalf("%s: cutoff %v, want %v", c.what, got, a.now)
+		}
+		if !c.cuts && !got.Equal(before) {
+			t.Fatalf("%s moved the cutoff from %v to %v", c.what, before, got)
+		}
+	}
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(a.s); err != nil {
+		t.Fatal(err)
+	}
+	restored := newState()
+	if err := json.NewDecoder(&buf).Decode(restored); err != nil {
+		t.Fatal(err)
+	}
+	if !restored.view().TokenCutoffs["u1"].Equal(a.s.view().TokenCutoffs["u1"]) {
+		t.Fatal("the cutoff did not survive a snapshot")
+	}
+	a.now = a.now.Add(CutoffKept + time.Minute)
+	a.must(opUserAdd, userAddCmd{User: User{ID: "u2", Username: "bob", PasswordHash: testHash(t, "bob-password"), Roles: []string{"user"}}}, 0)
+	if len(a.s.view().TokenCutoffs) != 0 {
+		t.Fatalf("cutoffs kept past every token's life: %v", a.s.view().TokenCutoffs)
+	}
+}

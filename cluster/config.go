@@ -157,6 +157,10 @@ type Deps struct {
 	// OnEvent, if set, receives cluster events (see Event) in the order this
 	// node observes them. It must not block for long.
 	OnEvent func(Event)
+	// LockGranted, if set, is called after this node obtained a lease lock
+	// (for itself or while registering a member), for the audit log. It
+	// must not block for long.
+	LockGranted func(Lock)
 	// Listener, if set, is used instead of listening on BindAddr.
 	Listener net.Listener
 	// Dial, if set, opens every outgoing node-to-node connection.

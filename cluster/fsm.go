@@ -29,6 +29,7 @@ type fsm struct {
 	locks    []Lock
 	keys     []TokenKey
 	revoked  map[string]time.Time
+	cutoffs  map[string]time.Time
 }
 
 var _ raft.FSM = (*fsm)(nil)
@@ -89,12 +90,13 @@ func (f *fsm) View() (*View, <-chan struct{}) {
 		}
 		if f.dirty&partRevoked != 0 {
 			f.revoked = f.st.revoked()
+			f.cutoffs = f.st.cutoffs()
 		}
 		f.dirty = 0
 		s := f.st
 		f.view = &View{Index: s.Index, Config: s.Config, Leader: s.Leader, Time: s.Now,
 			Members: f.members, Services: f.services, Locks: f.locks,
-			TokenKeys: f.keys, CurrentTokenKey: s.CurrentKey, Revoked: f.revoked}
+			TokenKeys: f.keys, CurrentTokenKey: s.CurrentKey, Revoked: f.revoked, TokenCutoffs: f.cutoffs}
 	}
 	return f.view, f.changed
 }

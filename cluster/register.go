@@ -122,6 +122,7 @@ func (n *Node) registerMember(req registerRequest) (registerResponse, error) {
 		var err error
 		lock, err = n.proposeLocal(opLockAcquire, lockCmd{Name: MembershipLock, Owner: owner, TTL: registrationTTL}, 0)
 		if err == nil {
+			n.lockGranted(lockOf(lock))
 			break
 		}
 		if !errors.Is(err, ErrLockHeld) || time.Now().After(deadline) {

@@ -35,6 +35,9 @@ type state struct {
 	TokenKeys  map[string]*TokenKey `json:"token_keys,omitempty"`
 	CurrentKey string               `json:"current_token_key,omitempty"`
 	Revoked    map[string]time.Time `json:"revoked,omitempty"` // jti -> token expiry
+	// Cutoffs void a user's tokens issued before the time: set when the
+	// user is disabled or their password, roles or groups change.
+	Cutoffs map[string]time.Time `json:"token_cutoffs,omitempty"` // user id -> cutoff
 
 	// revNext is when the next revocation may be pruned: the earliest
 	// expiry + RevocationGrace, or zero when unknown (after a restore). It
@@ -67,6 +70,7 @@ func (s *state) apply(index, term uint64, c command) result {
 	}
 	s.pruneTokenKeys()
 	s.pruneRevoked()
+	s.pruneCutoffs()
 	if leaderOnly[c.Op] && (c.Fence == 0 || c.Fence != s.Leader.Fence) {
 		return failed(ErrStaleFence, fmt.Sprintf("leader fence %d, current %d", c.Fence, s.Leader.Fence))
 	}
@@ -353,7 +357,7 @@ var partsOf = map[op]uint8{
 	opVoter: partMembers, opLiveness: partMembers,
 	opServicePut: partServices, opServiceDelete: partServices,
 	opLockAcquire: partLocks, opLockRenew: partLocks, opLockRelease: partLocks,
-	opTokenKey: partTokenKeys, opTokenRevoke: partRevoked,
+	opTokenKey: partTokenKeys, opTokenRevoke: partRevoked, opUserUpdate: partRevoked,
 }
 
 func (s *state) members() []Member {
@@ -387,7 +391,7 @@ func (s *state) locks() []Lock {
 func (s *state) view() *View {
 	return &View{Index: s.Index, Config: s.Config, Leader: s.Leader, Time: s.Now,
 		Members: s.members(), Services: s.services(), Locks: s.locks(),
-		TokenKeys: s.tokenKeys(), CurrentTokenKey: s.CurrentKey, Revoked: s.revoked()}
+		TokenKeys: s.tokenKeys(), CurrentTokenKey: s.CurrentKey, Revoked: s.revoked(), TokenCutoffs: s.cutoffs()}
 }
 
 func clonePtr[T any](p *T) *T {

@@ -116,7 +116,15 @@ func (n *Node) AcquireLock(ctx context.Context, name, owner string, ttl time.Dur
 	if err != nil {
 		return lockOf(r), err
 	}
+	n.lockGranted(lockOf(r))
 	return lockOf(r), nil
+}
+
+// lockGranted tells Deps.LockGranted about a grant.
+func (n *Node) lockGranted(l Lock) {
+	if n.deps.LockGranted != nil && l.Token != 0 {
+		n.deps.LockGranted(l)
+	}
 }
 
 // RenewLock extends a held lease by ttl from now. It fails with

@@ -133,3 +133,10 @@ func (n *Node) TokenRevoked(jti string) bool {
 	_, ok := n.View().Revoked[jti]
 	return ok
 }
+
+// TokensVoidBefore returns the time before which the user's tokens are
+// void (disabled, new password, roles or groups), or zero. From the local
+// view, fast, on every member.
+func (n *Node) TokensVoidBefore(userID string) time.Time {
+	return n.View().TokenCutoffs[userID]
+}

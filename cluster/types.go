@@ -142,6 +142,9 @@ type View struct {
 	CurrentTokenKey string `json:"current_token_key,omitempty"`
 	// Revoked maps the ids (jti) of revoked tokens to their expiry.
 	Revoked map[string]time.Time `json:"revoked,omitempty"`
+	// TokenCutoffs maps user ids to a time: that user's tokens issued
+	// before it are void (disabled, new password, new roles or groups).
+	TokenCutoffs map[string]time.Time `json:"token_cutoffs,omitempty"`
 }
 
 // TokenKey returns the kept token key named kid.

@@ -43,9 +43,10 @@ func (n *Node) startCluster(ctx context.Context) error {
 		n.cfg.Cluster(&ccfg)
 	}
 	c, err := cluster.New(ccfg, cluster.Deps{
-		Logger: n.cfg.Logger,
-		Now:    n.cfg.Now,
-		Events: n.bus,
+		Logger:      n.cfg.Logger,
+		Now:         n.cfg.Now,
+		Events:      n.bus,
+		LockGranted: n.auditLockGrant,
 	})
 	if err != nil {
 		return err

@@ -91,6 +91,10 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if n.bus, err = events.NewBus(events.DefaultConfig(n.id, clock.NewLamport(0), n.cfg.Now)); err != nil {
 		return err
 	}
+	// The audit log before the control plane, which reports lock grants.
+	if n.audit, err = n.openAudit(); err != nil {
+		return fmt.Errorf("audit log: %w", err)
+	}
 	// The public listener first: its address goes into the membership.
 	if n.listener, err = net.Listen("tcp", n.cfg.HTTPAddr); err != nil {
 		return fmt.Errorf("listen on %s: %w", n.cfg.HTTPAddr, err)
@@ -129,9 +133,6 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("scanner: %w", err)
 	}
 
-	if n.audit, err = n.openAudit(); err != nil {
-		return fmt.Errorf("audit log: %w", err)
-	}
 	head, ingest := auditHandlers(n.audit)
 	n.cluster.HandleInternal("GET "+pathAuditHead, n.cluster.MemberOnly(head))
 	n.cluster.HandleInternal("POST "+pathAuditIngest, n.cluster.MemberOnly(ingest))

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/distrisearch/distrisearch/api"
@@ -31,8 +32,9 @@ func (n *Node) tokens(ctx context.Context) (*token.Tokens, error) {
 		return nil, fmt.Errorf("no token signing key in the cluster metadata yet (is a coordinator reachable?): %w", err)
 	}
 	return token.New(token.DefaultConfig(), n.cluster.TokenKeys(), token.Options{
-		Now:     n.cfg.Now,
-		Revoked: n.cluster.TokenRevoked,
+		Now:        n.cfg.Now,
+		Revoked:    n.cluster.TokenRevoked,
+		VoidBefore: n.cluster.TokensVoidBefore,
 	})
 }
 
@@ -143,3 +145,15 @@ func newAccess(nodeID string, shares []ShareConfig) access {
 }
 
 func (a access) Shares() []api.SharePolicy { return a.shares }
+
+// auditLockGrant records a lease lock this node obtained.
+func (n *Node) auditLockGrant(l cluster.Lock) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := n.audit.Append(ctx, audit.Entry{UserID: "node:" + n.id, Username: n.id, Action: audit.ActionLockGrant,
+		Resource: "lock:" + l.Name, Result: audit.ResultSuccess, Details: map[string]string{
+			"owner": l.Owner, "fencing_token": strconv.FormatUint(l.Token, 10), "expires_at": l.ExpiresAt.UTC().Format(time.RFC3339Nano)}})
+	if err != nil {
+		n.log.Warn("lock grant not audited", "lock", l.Name, "err", err)
+	}
+}

@@ -76,6 +76,27 @@ func TestRestrictedShareEndToEnd(t *testing.T) {
 	if _, err := carol.File(ctx, secretID); err != nil {
 		t.Fatalf("carol cannot open the finance file: %v", err)
 	}
+
+	// Taking carol out of the group ends her session: her token carried
+	// the group, and a changed account voids older tokens everywhere.
+	none := []string{}
+	if _, err := adm.UpdateUser(ctx, "carol", client.UserUpdate{Groups: &none}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := carol.Search(ctx, req); ds.CodeOf(err) != "token_revoked" {
+		t.Fatalf("carol's old token after a group change: %v", err)
+	}
+	carol = login(t, n, "carol", "carol-password")
+	if res, err := carol.Search(ctx, req); err != nil || res.Total != 1 {
+		t.Fatalf("carol outside the group sees %d files (%v), want 1", res.Total, err)
+	}
+	disabled := true
+	if _, err := adm.UpdateUser(ctx, "bob", client.UserUpdate{Disabled: &disabled}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.Search(ctx, req); ds.CodeOf(err) != "token_revoked" {
+		t.Fatalf("a disabled user's token: %v", err)
+	}
 }
 
 // TestInternalPortRefusesUserTokens: the node-to-node port takes only a
@@ -165,6 +186,11 @@ func TestAuditIsReplicatedAndSurvivesItsNode(t *testing.T) {
 			}
 			return slices.ContainsFunc(page.Entries, func(e client.AuditEntry) bool { return e.Resource == "user:erin" })
 		})
+	}
+	// The leader took the membership lock to register the other two.
+	locks, err := others[0].Audit(ctx, client.AuditFilter{Node: n1.ID(), Action: "lock_grant"})
+	if err != nil || len(locks.Entries) < 2 || !strings.HasPrefix(locks.Entries[0].Resource, "lock:") {
+		t.Fatalf("lock grants in the audit log: %+v (%v)", locks.Entries, err)
 	}
 	if err := n1.Close(); err != nil {
 		t.Fatal(err)

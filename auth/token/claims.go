@@ -25,6 +25,9 @@ type wireClaims struct {
 	Username string   `json:"username"`
 	Roles    []string `json:"roles"`
 	Groups   []string `json:"groups,omitempty"`
+	// IssuedNano is the issue time in Unix nanoseconds (iat has whole
+	// seconds), so a cutoff voids exactly the tokens issued before it.
+	IssuedNano int64 `json:"iat_ns,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -48,4 +51,16 @@ func (w *wireClaims) claims(kid string) Claims {
 		c.ExpiresAt = w.ExpiresAt.Time
 	}
 	return c
+}
+
+// issued is the issue time: iat_ns when present, else iat (whole seconds,
+// so a token from a cutoff's own second counts as issued before it).
+func (w *wireClaims) issued() time.Time {
+	if w.IssuedNano != 0 {
+		return time.Unix(0, w.IssuedNano)
+	}
+	if w.IssuedAt != nil {
+		return w.IssuedAt.Time
+	}
+	return time.Time{}
 }

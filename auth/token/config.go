@@ -74,4 +74,8 @@ type Options struct {
 	// nothing is revoked. It is called only for otherwise valid tokens and
 	// must be fast (an in-memory set fed from the cluster state).
 	Revoked func(jti string) bool
+	// VoidBefore returns the time before which a subject's tokens are
+	// void (the account was disabled or changed), or zero. Tokens issued
+	// in an earlier second than it are refused as revoked. nil means none.
+	VoidBefore func(subject string) time.Time
 }

@@ -20,6 +20,7 @@ type Tokens struct {
 	now     func() time.Time
 	rand    io.Reader
 	revoked func(string) bool
+	void    func(string) time.Time
 	parser  *jwt.Parser
 }
 
@@ -39,7 +40,7 @@ func New(cfg Config, keys KeySource, opts Options) (*Tokens, error) {
 	if !cfg.allows(k.Alg) {
 		return nil, fmt.Errorf("new tokens: signing key %q uses %s, not in the allowed algorithms", k.ID, k.Alg)
 	}
-	t := &Tokens{cfg: cfg, keys: keys, now: opts.Now, rand: opts.Rand, revoked: opts.Revoked}
+	t := &Tokens{cfg: cfg, keys: keys, now: opts.Now, rand: opts.Rand, revoked: opts.Revoked, void: opts.VoidBefore}
 	if t.rand == nil {
 		t.rand = rand.Reader
 	}
@@ -85,8 +86,10 @@ func (t *Tokens) IssueWithGroups(subject, username string, roles, groups []strin
 	if _, err := io.ReadFull(t.rand, jti); err != nil {
 		return "", Claims{}, fmt.Errorf("issue token: jti: %w", err)
 	}
-	now := t.now().Truncate(time.Second)
+	issued := t.now()
+	now := issued.Truncate(time.Second)
 	w := &wireClaims{
+		IssuedNano: issued.UnixNano(),
 		Username: username,
 		Roles:    append([]string{}, roles...),
 		Groups:   append([]string(nil), groups...),
@@ -171,6 +174,11 @@ func (t *Tokens) Verify(raw string) (Claims, error) {
 	}
 	if t.revoked != nil && t.revoked(w.ID) {
 		return Claims{}, unauthorized(CodeRevoked, "token has been revoked; sign in again")
+	}
+	if t.void != nil {
+		if cut := t.void(w.Subject); !cut.IsZero() && !w.issued().After(cut) {
+			return Claims{}, unauthorized(CodeRevoked, "your account changed since this token was issued; sign in again")
+		}
 	}
 	return w.claims(kid), nil
 }

@@ -93,6 +93,31 @@ func TestRevocation(t *testing.T) {
 	wantCode(t, err, CodeRevoked)
 }
 
+// TestVoidBefore: a cutoff voids exactly the subject's tokens issued
+// before it, to the nanosecond, and no other subject's.
+func TestVoidBefore(t *testing.T) {
+	f := newFixture(t, DefaultConfig())
+	cutoffs := map[string]time.Time{}
+	tk, err := New(DefaultConfig(), f.keys, Options{Now: f.clk.Now, VoidBefore: func(sub string) time.Time { return cutoffs[sub] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _, _ := tk.Issue("u-1", "alice", nil)
+	other, _, _ := tk.Issue("u-2", "bob", nil)
+	f.clk.t = f.clk.t.Add(time.Millisecond) // same second
+	cutoffs["u-1"] = f.clk.t
+	f.clk.t = f.clk.t.Add(time.Millisecond)
+	after, _, _ := tk.Issue("u-1", "alice", nil)
+	_, err = tk.Verify(before)
+	wantCode(t, err, CodeRevoked)
+	if _, err := tk.Verify(after); err != nil {
+		t.Fatalf("a token issued after the cutoff, in the same second: %v", err)
+	}
+	if _, err := tk.Verify(other); err != nil {
+		t.Fatalf("another user's token: %v", err)
+	}
+}
+
 func TestRotation(t *testing.T) {
 	f := newFixture(t, DefaultConfig())
 	old, _ := f.issue(t)

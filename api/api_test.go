@@ -76,7 +76,7 @@ var (
 		MIME: "text/plain", Size: 26, ContentHash: "abc123", ModTime: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}
 )
 
-func newTestServer(t *testing.T, s Searcher, f Files) *Server {
+func newTestServer(t testing.TB, s Searcher, f Files) *Server {
 	t.Helper()
 	if s == nil {
 		s = fakeSearcher{fn: func(ctx context.Context, req ds.SearchRequest) (ds.SearchResult, error) {
@@ -93,7 +93,7 @@ func newTestServer(t *testing.T, s Searcher, f Files) *Server {
 	return srv
 }
 
-func do(t *testing.T, h http.Handler, method, target string, hdr map[string]string, body io.Reader) *httptest.ResponseRecorder {
+func do(t testing.TB, h http.Handler, method, target string, hdr map[string]string, body io.Reader) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest(method, target, body)
 	for k, v := range hdr {

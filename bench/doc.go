@@ -6,6 +6,9 @@
 // Contract:
 //   - The product is measured only through its public API, as a Target
 //     started by a Launcher: a single node today, a cluster's gateway later.
+//     Requests go as a user's do: HTTPS trusting the cluster CA, with the
+//     bearer token of a login (the launcher's login is part of the ingest
+//     time); only the rate limits are lifted.
 //     Ingest ends when every node reports its first walk done and a
 //     match-all search through the target counts every file of the corpus.
 //   - The baseline is a bare bleve index (scorch, BM25, the "en" analyzer)

@@ -224,7 +224,7 @@ func RunIngestSearch(ctx context.Context, o IngestOptions) (*IngestReport, error
 	}
 	defer bare.Close()
 
-	c, err := client.New(target.SearchURL(), nil)
+	c, err := client.NewWithOptions(target.SearchURL(), target.ClientOptions())
 	if err != nil {
 		return nil, err
 	}

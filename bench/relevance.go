@@ -150,7 +150,7 @@ func RunEval(ctx context.Context, o EvalOptions) (*EvalReport, error) {
 	if err := WaitSearchable(ctx, t, uint64(len(cran.Docs)), o.Wait); err != nil {
 		return nil, err
 	}
-	c, err := client.New(t.SearchURL(), nil)
+	c, err := client.NewWithOptions(t.SearchURL(), t.ClientOptions())
 	if err != nil {
 		return nil, err
 	}

@@ -2,11 +2,14 @@ package bench
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"path/filepath"
 	"time"
 
+	"github.com/distrisearch/distrisearch/client"
 	"github.com/distrisearch/distrisearch/node"
 )
 
@@ -33,6 +36,10 @@ type Target interface {
 	// NodeURLs are the base URLs of every node, whose /api/status tells
 	// when their first walk is done.
 	NodeURLs() []string
+	// ClientOptions are what a client of the target needs, as a user has
+	// it: the CA that signs the nodes' HTTPS certificates and a bearer
+	// token.
+	ClientOptions() client.Options
 	// Close stops the target and releases what Launch created.
 	Close() error
 }
@@ -45,7 +52,10 @@ type Launcher interface {
 }
 
 // NodeLauncher starts one in-process node (package node) on 127.0.0.1 with
-// free ports: a cluster of one, its own coordinator.
+// free ports: a cluster of one, its own coordinator, serving HTTPS with a
+// certificate of its cluster CA. Launch logs in as the administrator, so
+// the searches carry a token as a user's do; the rate limits are lifted,
+// because the benchmark is one client sending thousands of queries.
 type NodeLauncher struct {
 	Logger *slog.Logger // nil: discard the node's logs
 	// ScanInterval is the node's reconciliation walk interval; 0 keeps
@@ -57,12 +67,18 @@ var _ Launcher = NodeLauncher{}
 
 // Launch starts the node with its data in workDir/data.
 func (l NodeLauncher) Launch(ctx context.Context, share Share, workDir string) (Target, error) {
+	password, err := randomPassword()
+	if err != nil {
+		return nil, err
+	}
 	cfg := node.DefaultConfig()
 	cfg.DataDir = filepath.Join(workDir, "data")
 	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.InternalAddr = "127.0.0.1:0"
 	cfg.Shares = []node.ShareConfig{{Name: share.Name, Path: share.Root}}
 	cfg.Logger = l.Logger
+	cfg.AdminPassword = password
+	cfg.RateLimits = node.RateLimits{PerIP: unlimited, PerUser: unlimited, Login: unlimited}
 	if l.ScanInterval != 0 {
 		cfg.ScanInterval = l.ScanInterval
 	}
@@ -73,13 +89,42 @@ func (l NodeLauncher) Launch(ctx context.Context, share Share, workDir string) (
 	if err := n.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start node: %w", err)
 	}
-	return nodeTarget{n}, nil
+	t := nodeTarget{n: n, opts: client.Options{CAFile: n.CAFile()}}
+	c, err := client.NewWithOptions(n.URL(), t.opts)
+	if err == nil {
+		_, err = c.Login(ctx, adminUser, password)
+	}
+	if err != nil {
+		_ = n.Close()
+		return nil, fmt.Errorf("log in to the node: %w", err)
+	}
+	t.opts.Token = c.Token
+	return t, nil
+}
+
+// adminUser is the first administrator of a new cluster.
+const adminUser = "admin"
+
+// unlimited is a rate limit (per minute) no benchmark reaches.
+const unlimited = 1 << 30
+
+// randomPassword returns a fresh administrator password.
+func randomPassword() (string, error) {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
 // nodeTarget is a single node.
-type nodeTarget struct{ n *node.Node }
+type nodeTarget struct {
+	n    *node.Node
+	opts client.Options
+}
 
-func (t nodeTarget) Info() TargetInfo   { return TargetInfo{Name: "node", Nodes: 1, Replication: 1} }
-func (t nodeTarget) SearchURL() string  { return t.n.URL() }
-func (t nodeTarget) NodeURLs() []string { return []string{t.n.URL()} }
-func (t nodeTarget) Close() error       { return t.n.Close() }
+func (t nodeTarget) Info() TargetInfo              { return TargetInfo{Name: "node", Nodes: 1, Replication: 1} }
+func (t nodeTarget) SearchURL() string             { return t.n.URL() }
+func (t nodeTarget) NodeURLs() []string            { return []string{t.n.URL()} }
+func (t nodeTarget) ClientOptions() client.Options { return t.opts }
+func (t nodeTarget) Close() error                  { return t.n.Close() }

@@ -36,13 +36,13 @@ func (o WaitOptions) withDefaults() WaitOptions {
 // when ctx ends; the error then carries the nodes' scan progress.
 func WaitSearchable(ctx context.Context, t Target, want uint64, o WaitOptions) error {
 	o = o.withDefaults()
-	search, err := client.New(t.SearchURL(), nil)
+	search, err := client.NewWithOptions(t.SearchURL(), t.ClientOptions())
 	if err != nil {
 		return err
 	}
 	var nodes []*client.Client
 	for _, u := range t.NodeURLs() {
-		c, err := client.New(u, nil)
+		c, err := client.NewWithOptions(u, t.ClientOptions())
 		if err != nil {
 			return err
 		}

@@ -20,7 +20,9 @@ import (
 func startCluster(t *testing.T) (nodes []*proc, ids []string) {
 	t.Helper()
 	base := t.TempDir()
-	out, err := exec.Command(binary(t), "init", "--data", filepath.Join(base, "n1")).CombinedOutput()
+	initCmd := exec.Command(binary(t), "init", "--data", filepath.Join(base, "n1"))
+	initCmd.Env = nodeEnv()
+	out, err := initCmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("init: %v\n%s", err, out)
 	}
@@ -36,9 +38,13 @@ func startCluster(t *testing.T) (nodes []*proc, ids []string) {
 	if err := os.WriteFile(filepath.Join(share, "osprey.txt"), []byte("the osprey hunts fish"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	sess := &session{caFile: filepath.Join(base, "n1", "tls", "ca.crt")}
 	nodes = append(nodes, startProc(t, "n1", filepath.Join(base, "n1"), "--share", "birds="+share))
 	for _, name := range []string{"n2", "n3"} {
 		nodes = append(nodes, startProc(t, name, filepath.Join(base, name), "--join", nodes[0].internal, "--token", token))
+	}
+	for _, p := range nodes {
+		p.sess = sess
 	}
 	ctx := context.Background()
 	// Fault tolerant once all three vote.
@@ -134,7 +140,7 @@ func TestLeaderKillFailoverAndRejoin(t *testing.T) {
 	})
 
 	// Restart with the same data directory and no --join: it rejoins by itself.
-	nodes[li].args = []string{"node", "--data", nodes[li].dataDir, "--http-addr", nodes[li].http, "--internal-addr", nodes[li].internal, "--log-level", "info"}
+	nodes[li].args = nodes[li].baseArgs()
 	nodes[li].start()
 	waitFor(t, 20*time.Second, "the restarted node ALIVE again", func() (bool, string) {
 		info, err := survivor.cluster(ctx)

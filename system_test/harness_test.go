@@ -44,6 +44,47 @@ func binary(t *testing.T) string {
 	return binPath
 }
 
+// adminPassword is the first administrator's password of the clusters the
+// tests create; init and the nodes get it through the environment.
+const adminPassword = "osprey-over-the-lake"
+
+// nodeEnv is the environment of every process the tests start.
+func nodeEnv() []string {
+	return append(os.Environ(), "DISTRISEARCH_ADMIN_PASSWORD="+adminPassword)
+}
+
+// generousLimits lift the API's rate limits, which the tests' polling of
+// 127.0.0.1 would otherwise hit; they are tested in auth/ratelimit and api.
+var generousLimits = []string{"--rate-per-ip", "1000000", "--rate-per-user", "1000000", "--rate-login", "10000"}
+
+// session is the administrator's login to one cluster, shared by its
+// processes: a token issued by one node is valid on all of them.
+type session struct {
+	caFile string // the cluster CA, which signs every node's public certificate
+
+	mu    sync.Mutex // guards token
+	token string
+}
+
+// login returns the token, logging in through p the first time.
+func (s *session) login(ctx context.Context, p *proc) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.token != "" {
+		return s.token, nil
+	}
+	c, err := client.NewWithOptions("https://"+p.http, client.Options{CAFile: s.caFile})
+	if err != nil {
+		return "", err
+	}
+	res, err := c.Login(ctx, "admin", adminPassword)
+	if err != nil {
+		return "", fmt.Errorf("log in through %s: %w", p.name, err)
+	}
+	s.token = res.Token
+	return s.token, nil
+}
+
 // proc is one node process.
 type proc struct {
 	t        *testing.T
@@ -52,6 +93,7 @@ type proc struct {
 	args     []string
 	http     string
 	internal string
+	sess     *session // nil until the process belongs to a cluster the tests log in to
 	cmd      *exec.Cmd
 	log      *bytes.Buffer
 	done     chan struct{}
@@ -71,15 +113,22 @@ func freePort(t *testing.T) string {
 func startProc(t *testing.T, name, dataDir string, extra ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, name: name, dataDir: dataDir, http: freePort(t), internal: freePort(t)}
-	p.args = append([]string{"node", "--data", dataDir, "--http-addr", p.http, "--internal-addr", p.internal, "--log-level", "info"}, extra...)
+	p.args = append(p.baseArgs(), extra...)
 	p.start()
 	t.Cleanup(p.kill)
 	return p
 }
 
+// baseArgs are the flags every start of p gets: its data, its addresses.
+func (p *proc) baseArgs() []string {
+	args := []string{"node", "--data", p.dataDir, "--http-addr", p.http, "--internal-addr", p.internal, "--log-level", "info"}
+	return append(args, generousLimits...)
+}
+
 func (p *proc) start() {
 	p.log = &bytes.Buffer{}
 	p.cmd = exec.Command(binary(p.t), p.args...)
+	p.cmd.Env = nodeEnv()
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	p.done = make(chan struct{})
 	if err := p.cmd.Start(); err != nil {
@@ -107,8 +156,25 @@ func (p *proc) signal(sig syscall.Signal) {
 	}
 }
 
+// connect returns a client of p's API over HTTPS, trusting the cluster CA,
+// with the administrator's token.
+func (p *proc) connect(ctx context.Context) (*client.Client, error) {
+	if p.sess == nil {
+		return nil, fmt.Errorf("%s belongs to no cluster the test logged in to", p.name)
+	}
+	token, err := p.sess.login(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return client.NewWithOptions("https://"+p.http, client.Options{CAFile: p.sess.caFile, Token: token})
+}
+
+// client is connect for a cluster known to be up.
 func (p *proc) client() *client.Client {
-	c, err := client.New("http://"+p.http, nil)
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := p.connect(ctx)
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -118,7 +184,11 @@ func (p *proc) client() *client.Client {
 func (p *proc) cluster(ctx context.Context) (api.ClusterInfo, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	return p.client().Cluster(ctx)
+	c, err := p.connect(ctx)
+	if err != nil {
+		return api.ClusterInfo{}, err
+	}
+	return c.Cluster(ctx)
 }
 
 // waitFor polls cond until it holds; the deadline is a correctness bound,

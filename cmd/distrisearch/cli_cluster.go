@@ -60,14 +60,14 @@ Join more nodes (any member's internal address works):
 
 func runNodes(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("nodes", stderr)
-	server := fs.String("server", defaultServer(), "node API address (env DISTRISEARCH_SERVER)")
+	srv := addServerFlags(fs)
 	asJSON := fs.Bool("json", false, "print the raw JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	c, err := client.New(*server, nil)
+	c, err := srv.connect()
 	if err != nil {
-		return usageError{err.Error()}
+		return err
 	}
 	info, err := c.Cluster(ctx)
 	if err != nil {
@@ -107,16 +107,16 @@ func runNodes(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("events", stderr)
-	server := fs.String("server", defaultServer(), "node API address (env DISTRISEARCH_SERVER)")
+	srv := addServerFlags(fs)
 	follow := fs.Bool("f", false, "keep following new events")
 	types := fs.String("types", "", "comma-separated event types (default all)")
 	asJSON := fs.Bool("json", false, "print each event as a JSON line")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	c, err := client.New(*server, nil)
+	c, err := srv.connect()
 	if err != nil {
-		return usageError{err.Error()}
+		return err
 	}
 	var filter []string
 	if *types != "" {
@@ -154,13 +154,13 @@ func runEvents(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 func runLeave(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("leave", stderr)
-	server := fs.String("server", defaultServer(), "API address of the node that leaves (env DISTRISEARCH_SERVER)")
+	srv := addServerFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	c, err := client.New(*server, nil)
+	c, err := srv.connect()
 	if err != nil {
-		return usageError{err.Error()}
+		return err
 	}
 	if err := c.Leave(ctx); err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -14,10 +15,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	ds "github.com/distrisearch/distrisearch"
 	"github.com/distrisearch/distrisearch/api"
 	"github.com/distrisearch/distrisearch/client"
 	"github.com/distrisearch/distrisearch/cluster"
 	"github.com/distrisearch/distrisearch/sample"
+	"github.com/distrisearch/distrisearch/transport/pki"
 )
 
 // demoNode is one child process of the demo.
@@ -63,10 +66,15 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("find this program: %w", err)
 	}
 	first := filepath.Join(base, "node1")
-	res, err := cluster.Init(first, cluster.InitOptions{})
+	password, generated, err := demoAdminPassword(base)
+	if err != nil {
+		return err
+	}
+	res, err := cluster.Init(first, cluster.InitOptions{AdminPassword: password})
 	if err != nil && !errors.Is(err, cluster.ErrAlreadyInitialised) {
 		return err
 	}
+	caFile := filepath.Join(first, "tls", pki.CACertFile)
 
 	var started []*demoNode
 	defer func() { stopDemo(started, stderr) }()
@@ -85,6 +93,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		defer logFile.Close()
 		dn.cmd = exec.Command(exe, args...)
+		dn.cmd.Env = append(os.Environ(), "DISTRISEARCH_ADMIN_PASSWORD="+password)
 		dn.cmd.Stdout, dn.cmd.Stderr = logFile, logFile
 		dn.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Ctrl-C reaches the demo, which stops the nodes in order
 		if err := dn.cmd.Start(); err != nil {
@@ -93,36 +102,60 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		go func() { dn.exited <- dn.cmd.Wait() }()
 		started = append(started, dn)
 		// The first node bootstraps the cluster; the others join it.
-		if err := waitHTTP(ctx, dn, 30*time.Second); err != nil {
+		if err := waitHTTP(ctx, dn, caFile, 30*time.Second); err != nil {
 			return fmt.Errorf("%s did not come up (log: %s): %w", dn.name, filepath.Join(base, dn.name+".log"), err)
 		}
 	}
-	c, _ := client.New("http://"+started[0].http, nil)
+	u := "https://" + started[0].http
+	c, err := client.NewWithOptions(u, client.Options{CAFile: caFile})
+	if err != nil {
+		return err
+	}
+	if _, err := c.Login(ctx, cluster.AdminUsername, password); err != nil {
+		if ds.CodeOf(err) == "bad_credentials" {
+			return fmt.Errorf("the demo in %s was created with another admin password: set DISTRISEARCH_ADMIN_PASSWORD to it, or start a demo in a new --dir", base)
+		}
+		return fmt.Errorf("log in to the demo as %s: %s", cluster.AdminUsername, describe(err))
+	}
 	info, err := waitMembers(ctx, c, *nodes, 30*time.Second)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "DistriSearch demo: a %d-node cluster on 127.0.0.1 (data and logs in %s)\n\n", *nodes, base)
 	printDemoNodes(stdout, started, info)
-	if res.AdminPassword != "" {
-		fmt.Fprintf(stdout, "\nadministrator: user %q, password %s\n", res.AdminUser, res.AdminPassword)
+	pwShown, pwJSON := password, password
+	if !generated {
+		pwShown = "the one in DISTRISEARCH_ADMIN_PASSWORD"
+		pwJSON = `'"$DISTRISEARCH_ADMIN_PASSWORD"'`
 	}
-	u := "http://" + started[0].http
+	ca := shellQuote(caFile)
 	fmt.Fprintf(stdout, `
+administrator: user %q, password %s
+
 The first node shares %s as "sample"; add or edit files there and search again.
 Search through the first node: in this version each node searches the files it holds itself;
 cluster-wide search comes with replication.
 
-Try, in another terminal ("go run ./cmd/distrisearch" in place of "distrisearch" from a source checkout):
-  distrisearch search --server %s mutex
-  distrisearch search --server %s '"wind tunnel"'
-  distrisearch search --server %s 'parse* ext:py'
-  distrisearch nodes  --server %s
-  distrisearch events --server %s -f
-  curl '%s/api/search?q=report'
+The nodes serve HTTPS with certificates of the cluster's own CA, and every request but
+health and login needs a token. In another terminal ("go run ./cmd/distrisearch" in place of
+"distrisearch" from a source checkout):
+  export DISTRISEARCH_SERVER=%s DISTRISEARCH_CA=%s
+  distrisearch login --user %s        # password: %s
+  distrisearch search mutex
+  distrisearch search '"wind tunnel"'
+  distrisearch search 'parse* ext:py'
+  distrisearch nodes
+  distrisearch events -f
+  distrisearch audit --since 1h
+
+The same with curl:
+  TOKEN=$(curl -s --cacert "$DISTRISEARCH_CA" -H 'Content-Type: application/json' \
+    -d '{"username":"%s","password":"%s"}' "$DISTRISEARCH_SERVER/api/auth/login" \
+    | sed -E 's/.*"token":"([^"]+)".*/\1/')
+  curl --cacert "$DISTRISEARCH_CA" -H "Authorization: Bearer $TOKEN" "$DISTRISEARCH_SERVER/api/search?q=report"
 
 Press Ctrl-C to stop all nodes.
-`, shareDir, u, u, u, u, u, u)
+`, cluster.AdminUsername, pwShown, shareDir, u, ca, cluster.AdminUsername, pwShown, cluster.AdminUsername, pwJSON)
 	for {
 		select {
 		case <-ctx.Done():
@@ -158,8 +191,10 @@ func pickAddr(port int) string {
 	return "127.0.0.1:0"
 }
 
-func waitHTTP(ctx context.Context, dn *demoNode, within time.Duration) error {
-	c, err := client.New("http://"+dn.http, nil)
+// waitHTTP waits until the node answers its health check over HTTPS with
+// a certificate of the cluster CA.
+func waitHTTP(ctx context.Context, dn *demoNode, caFile string, within time.Duration) error {
+	c, err := client.NewWithOptions("https://"+dn.http, client.Options{CAFile: caFile})
 	if err != nil {
 		return err
 	}
@@ -171,13 +206,48 @@ func waitHTTP(ctx context.Context, dn *demoNode, within time.Duration) error {
 			return fmt.Errorf("exited: %v", err)
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(200 * time.Millisecond):
 		}
-		if _, err := c.Status(ctx); err == nil {
+		if err := c.Health(ctx); err == nil {
 			return nil
 		}
 	}
 	return errors.New("timed out")
+}
+
+// demoAdminPassword returns the administrator's password of the demo:
+// DISTRISEARCH_ADMIN_PASSWORD, else the one a previous run kept in dir,
+// else a new one, kept there (0600) for the next run.
+func demoAdminPassword(dir string) (password string, generated bool, err error) {
+	if pw := os.Getenv("DISTRISEARCH_ADMIN_PASSWORD"); pw != "" {
+		return pw, false, nil
+	}
+	file := filepath.Join(dir, "admin-password")
+	if b, err := os.ReadFile(file); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b)), true, nil
+	}
+	const alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	b := make([]byte, 20)
+	if _, err := rand.Read(b); err != nil {
+		return "", false, err
+	}
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	if err := os.WriteFile(file, append(b, '\n'), 0o600); err != nil {
+		return "", false, fmt.Errorf("keep the demo's admin password: %w", err)
+	}
+	return string(b), true, nil
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:,+@%", r))
+	}) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func waitMembers(ctx context.Context, c *client.Client, want int, within time.Duration) (api.ClusterInfo, error) {
@@ -217,7 +287,7 @@ func printDemoNodes(w io.Writer, started []*demoNode, info api.ClusterInfo) {
 		if n.Leader {
 			role = "coordinator (Raft leader)"
 		}
-		fmt.Fprintf(tw, "  %s\thttp://%s\t%s\t%s\t%s\t%s\n", dn.name, dn.http, dn.internal, role, n.Status, n.ID)
+		fmt.Fprintf(tw, "  %s\thttps://%s\t%s\t%s\t%s\t%s\n", dn.name, dn.http, dn.internal, role, n.Status, n.ID)
 	}
 	_ = tw.Flush()
 }

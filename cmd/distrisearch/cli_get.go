@@ -16,7 +16,7 @@ import (
 
 func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("get", stderr)
-	server := fs.String("server", defaultServer(), "node API address (env DISTRISEARCH_SERVER)")
+	srv := addServerFlags(fs)
 	out := fs.String("o", "", "output path (default: the file's name in the current directory)")
 	quiet := fs.Bool("q", false, "no progress bar")
 	fs.Usage = func() {
@@ -34,9 +34,9 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if !ds.IsFileID(id) {
 		return usageError{"a FILE_ID (64 hex digits, from 'distrisearch search') is required"}
 	}
-	c, err := client.New(*server, nil)
+	c, err := srv.connect()
 	if err != nil {
-		return usageError{err.Error()}
+		return err
 	}
 	rec, err := c.File(ctx, id)
 	if err != nil {

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/distrisearch/distrisearch/node"
@@ -23,6 +25,70 @@ func (s *shareFlags) Set(v string) error {
 		return fmt.Errorf("want NAME=PATH, e.g. docs=/srv/docs")
 	}
 	*s = append(*s, node.ShareConfig{Name: name, Path: path})
+	return nil
+}
+
+// shareAccess is one --share-access NAME=role:R,group:G flag.
+type shareAccess struct {
+	share         string
+	roles, groups []string
+}
+
+// shareAccessFlags collects repeated --share-access flags.
+type shareAccessFlags []shareAccess
+
+func (s *shareAccessFlags) String() string { return fmt.Sprint(*s) }
+
+func (s *shareAccessFlags) Set(v string) error {
+	const want = "want NAME=role:ROLE,group:GROUP (one or more), e.g. finance=role:admin,group:finance"
+	name, list, ok := strings.Cut(v, "=")
+	if !ok || name == "" || list == "" {
+		return errors.New(want)
+	}
+	a := shareAccess{share: name}
+	for _, item := range strings.Split(list, ",") {
+		kind, val, ok := strings.Cut(strings.TrimSpace(item), ":")
+		if !ok || val == "" || strings.ContainsAny(val, " \t") {
+			return fmt.Errorf("%q: %s", item, want)
+		}
+		switch kind {
+		case "role":
+			a.roles = append(a.roles, val)
+		case "group":
+			a.groups = append(a.groups, val)
+		default:
+			return fmt.Errorf("%q: %s", item, want)
+		}
+	}
+	*s = append(*s, a)
+	return nil
+}
+
+// apply sets the roles and groups of configured shares: the flags of one
+// share replace what the configuration file said, and add up among
+// themselves.
+func (s shareAccessFlags) apply(shares []node.ShareConfig) error {
+	seen := map[string]bool{}
+	for _, a := range s {
+		i := slices.IndexFunc(shares, func(sh node.ShareConfig) bool { return sh.Name == a.share })
+		if i < 0 {
+			names := make([]string, len(shares))
+			for j, sh := range shares {
+				names[j] = sh.Name
+			}
+			known := "none is configured"
+			if len(names) > 0 {
+				known = "configured: " + strings.Join(names, ", ")
+			}
+			return usageError{fmt.Sprintf("--share-access %s: no share named %q (%s; add it with --share %s=PATH or in the config file)", a.share, a.share, known, a.share)}
+		}
+		if !seen[a.share] {
+			shares[i].Roles, shares[i].Groups = nil, nil
+			seen[a.share] = true
+		}
+		shares[i].Roles = append(shares[i].Roles, a.roles...)
+		shares[i].Groups = append(shares[i].Groups, a.groups...)
+	}
 	return nil
 }
 
@@ -46,6 +112,15 @@ func nodeFlags(fs *flag.FlagSet, stderr io.Writer) func() (node.Config, error) {
 	logJSON := fs.Bool("log-json", false, "log JSON lines instead of text")
 	var shares shareFlags
 	fs.Var(&shares, "share", "share a folder as NAME=PATH (repeatable)")
+	var access shareAccessFlags
+	fs.Var(&access, "share-access", "restrict a configured share to users with one of these roles or groups (and admins): NAME=role:R,group:G (repeatable)")
+	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) of the public API (default: one signed by the cluster CA)")
+	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
+	insecureHTTP := fs.Bool("insecure-http", false, "serve the public API as plain HTTP (only behind a TLS-terminating proxy, or for tests)")
+	anonymous := fs.Bool("anonymous-search", false, "let requests without a token search and download from unrestricted shares (as the guest role)")
+	ratePerIP := fs.Int("rate-per-ip", 0, "API requests per minute per client address (0: the default, 100)")
+	ratePerUser := fs.Int("rate-per-user", 0, "API requests per minute per user (0: the default, 200)")
+	rateLogin := fs.Int("rate-login", 0, "login attempts per minute per address and per username (0: the default, 10)")
 	return func() (node.Config, error) {
 		cfg := node.DefaultConfig()
 		if *configFile != "" {
@@ -83,6 +158,40 @@ func nodeFlags(fs *flag.FlagSet, stderr io.Writer) func() (node.Config, error) {
 		cfg.Peers = append(cfg.Peers, peers...)
 		cfg.Hosts = append(cfg.Hosts, hosts...)
 		cfg.Shares = append(cfg.Shares, shares...)
+		if err := access.apply(cfg.Shares); err != nil {
+			return cfg, err
+		}
+		if set["tls-cert"] || *configFile == "" {
+			cfg.TLSCert = *tlsCert
+		}
+		if set["tls-key"] || *configFile == "" {
+			cfg.TLSKey = *tlsKey
+		}
+		if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+			return cfg, usageError{"--tls-cert and --tls-key go together"}
+		}
+		if set["insecure-http"] || *configFile == "" {
+			cfg.InsecureHTTP = *insecureHTTP
+		}
+		if set["anonymous-search"] || *configFile == "" {
+			cfg.AnonymousSearch = *anonymous
+		}
+		for _, r := range []struct {
+			flag string
+			val  int
+			dst  *int
+		}{
+			{"rate-per-ip", *ratePerIP, &cfg.RateLimits.PerIP},
+			{"rate-per-user", *ratePerUser, &cfg.RateLimits.PerUser},
+			{"rate-login", *rateLogin, &cfg.RateLimits.Login},
+		} {
+			if r.val < 0 {
+				return cfg, usageError{fmt.Sprintf("--%s must not be negative", r.flag)}
+			}
+			if set[r.flag] || *configFile == "" {
+				*r.dst = r.val
+			}
+		}
 		var level slog.Level
 		if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 			return cfg, usageError{fmt.Sprintf("--log-level %q: want debug, info, warn or error", *logLevel)}
@@ -108,7 +217,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlags("node", stderr)
 	build := nodeFlags(fs, stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: distrisearch node --data DIR --http-addr HOST:PORT --share NAME=PATH [--share ...]")
+		fmt.Fprintln(stderr, "usage: distrisearch node --data DIR --http-addr HOST:PORT --share NAME=PATH [--share ...] [--share-access NAME=role:R,group:G ...]\n\nThe API is served over HTTPS with a certificate of the cluster CA (DATA/tls/ca.crt), or --tls-cert/--tls-key.\nThe first administrator, user \"admin\", gets DISTRISEARCH_ADMIN_PASSWORD when this node creates the cluster, else a generated password shown once.")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -129,6 +238,9 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	fmt.Fprintf(stdout, "node %s serving %s (internal %s)\n", n.ID(), n.URL(), n.InternalAddr())
+	if strings.HasPrefix(n.URL(), "https://") && cfg.TLSCert == "" {
+		fmt.Fprintf(stdout, "clients trust the cluster CA: --ca %s (or DISTRISEARCH_CA)\n", n.CAFile())
+	}
 	if tok := n.JoinToken(); tok != "" {
 		fmt.Fprintf(stdout, "created a new cluster; other nodes join with:\n  distrisearch node --join %s --token %s ...\n", n.InternalAddr(), tok)
 		if pw := n.AdminPassword(); pw != "" {

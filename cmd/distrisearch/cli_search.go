@@ -10,12 +10,11 @@ import (
 	"strings"
 
 	ds "github.com/distrisearch/distrisearch"
-	"github.com/distrisearch/distrisearch/client"
 )
 
 func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("search", stderr)
-	server := fs.String("server", defaultServer(), "node API address (env DISTRISEARCH_SERVER)")
+	srv := addServerFlags(fs)
 	asJSON := fs.Bool("json", false, "print the raw JSON response")
 	limit := fs.Int("limit", 10, "hits per page (1-200)")
 	sortBy := fs.String("sort", "relevance", "relevance, modified, size or name")
@@ -34,9 +33,9 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if strings.TrimSpace(query) == "" {
 		return usageError{"a query is required, e.g. distrisearch search 'quarterly report'"}
 	}
-	c, err := client.New(*server, nil)
+	c, err := srv.connect()
 	if err != nil {
-		return usageError{err.Error()}
+		return err
 	}
 	req := ds.SearchRequest{Query: query, Limit: *limit, Cursor: *cursor, Sort: *sortBy, Facets: *facets || *asJSON, Highlight: true}
 	req.Desc = *sortBy != ds.SortName

@@ -8,21 +8,20 @@ import (
 	"time"
 
 	"github.com/distrisearch/distrisearch/api"
-	"github.com/distrisearch/distrisearch/client"
 	"github.com/distrisearch/distrisearch/scan"
 )
 
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("status", stderr)
-	server := fs.String("server", defaultServer(), "node API address (env DISTRISEARCH_SERVER)")
+	srv := addServerFlags(fs)
 	asJSON := fs.Bool("json", false, "print the raw JSON")
 	watch := fs.Bool("w", false, "keep watching until the scan is idle")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	c, err := client.New(*server, nil)
+	c, err := srv.connect()
 	if err != nil {
-		return usageError{err.Error()}
+		return err
 	}
 	for {
 		st, err := c.Status(ctx)

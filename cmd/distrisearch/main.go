@@ -24,7 +24,14 @@ type command struct {
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
-func commands() map[string]command {
+// commands returns the commands; those that read what a person types read
+// it from stdin.
+func commands(stdin io.Reader) map[string]command {
+	withInput := func(f func(context.Context, []string, io.Reader, io.Writer, io.Writer) error) func(context.Context, []string, io.Writer, io.Writer) error {
+		return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+			return f(ctx, args, stdin, stdout, stderr)
+		}
+	}
 	return map[string]command{
 		"init":   {"create a cluster: CA, first node identity, join token", runInit},
 		"node":   {"run a node that shares folders and serves the API", runNode},
@@ -35,6 +42,12 @@ func commands() map[string]command {
 		"search": {"search the cluster: distrisearch search QUERY", runSearch},
 		"get":    {"download a file: distrisearch get FILE_ID -o PATH", runGet},
 		"status": {"show a node's status and scan progress", runStatus},
+		"login":  {"log in to a server and save the session: distrisearch login --user NAME", withInput(runLogin)},
+		"logout": {"end the saved session (the token is revoked cluster-wide)", runLogout},
+		"whoami": {"show the user, roles and groups of the saved session", runWhoami},
+		"user":   {"manage users (admin): user add|passwd|roles|groups|disable|enable|list", withInput(runUser)},
+		"audit":  {"show the audit log (admin): who did what, when, from where", runAudit},
+		"keys":   {"rotate the token signing key (admin): distrisearch keys rotate", runKeys},
 		"version": {"print the version", func(_ context.Context, _ []string, out, _ io.Writer) error {
 			_, err := fmt.Fprintln(out, version)
 			return err
@@ -44,7 +57,7 @@ func commands() map[string]command {
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: distrisearch COMMAND [flags]\n\ncommands:")
-	cmds := commands()
+	cmds := commands(nil)
 	names := make([]string, 0, len(cmds))
 	for n := range cmds {
 		names = append(names, n)
@@ -53,7 +66,15 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-8s %s\n", n, cmds[n].summary)
 	}
-	fmt.Fprintln(w, "\n'distrisearch COMMAND -h' shows a command's flags.")
+	fmt.Fprint(w, `
+'distrisearch COMMAND -h' shows a command's flags.
+
+Commands that talk to a node take --server (env DISTRISEARCH_SERVER, default
+https://127.0.0.1:8080) and --ca FILE (env DISTRISEARCH_CA), the cluster CA:
+the first node's DATA/tls/ca.crt. 'distrisearch login' saves the session of
+each server in the user configuration directory (distrisearch/credentials.json);
+the other commands use it, or the token in DISTRISEARCH_TOKEN.
+`)
 }
 
 func main() {
@@ -64,6 +85,11 @@ func main() {
 
 // run is main without the process: tests call it.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runIn(ctx, args, os.Stdin, stdout, stderr)
+}
+
+// runIn is run reading what a person types from stdin.
+func runIn(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout)
 		if len(args) == 0 {
@@ -71,7 +97,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	cmd, ok := commands()[args[0]]
+	cmd, ok := commands(stdin)[args[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "distrisearch: unknown command %q\n\n", args[0])
 		usage(stderr)
@@ -86,7 +112,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "distrisearch %s: %v\n", args[0], err)
 			return 2
 		}
-		fmt.Fprintf(stderr, "distrisearch %s: %s\n", args[0], describe(err))
+		fmt.Fprintf(stderr, "distrisearch %s: %s\n", args[0], explain(args[0], err))
 		return 1
 	}
 	return 0
@@ -140,11 +166,4 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-}
-
-func defaultServer() string {
-	if s := os.Getenv("DISTRISEARCH_SERVER"); s != "" {
-		return s
-	}
-	return "http://127.0.0.1:8080"
 }

@@ -15,6 +15,8 @@ import (
 type AuditLog interface {
 	Append(ctx context.Context, e audit.Entry) (audit.Entry, error)
 	Query(ctx context.Context, f audit.Filter) (audit.Page, error)
+	// Verify walks every chain held and checks each link and anchor.
+	Verify(ctx context.Context) (audit.Report, error)
 }
 
 // audit appends an audit entry for a request. The caller's identity and
@@ -112,4 +114,19 @@ func parseTime(name, v string) (time.Time, error) {
 		return t, ds.Errorf(ds.KindInvalid, "bad_parameter", "%s must be an RFC 3339 time such as 2026-01-02T15:04:05Z", name)
 	}
 	return t, nil
+}
+
+// handleAuditVerify is GET /api/audit/verify: the hash chains this node
+// holds, checked link by link. ok is false when one is broken.
+func (s *Server) handleAuditVerify(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Audit == nil {
+		s.writeError(w, r, ds.Errorf(ds.KindUnavailable, "audit_unavailable", "this node keeps no audit log"))
+		return
+	}
+	rep, err := s.cfg.Audit.Verify(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": rep.OK(), "report": rep})
 }

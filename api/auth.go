@@ -259,8 +259,19 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 
 // handleRotateKey makes a new token signing key current. Tokens signed
 // with the previous key keep working until they expire.
+//
+// ?retire=now retires the previous key at once instead (after a leak):
+// every token it signed is refused from then on.
 func (s *Server) handleRotateKey(w http.ResponseWriter, r *http.Request) {
 	retire := s.cfg.Now().Add(s.tokenTTL + s.tokenLeeway)
+	switch v := r.URL.Query().Get("retire"); v {
+	case "":
+	case "now":
+		retire = s.cfg.Now()
+	default:
+		s.writeError(w, r, ds.Errorf(ds.KindInvalid, "bad_parameter", "retire must be \"now\" or absent"))
+		return
+	}
 	kid, err := s.cfg.Accounts.RotateTokenKey(r.Context(), retire)
 	s.audit(r, audit.Entry{Action: audit.ActionKeyRotate, Resource: "token-key:" + kid, Result: resultOf(err)})
 	if err != nil {

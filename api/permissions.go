@@ -29,6 +29,7 @@ var permissions = rbac.Table{
 	"POST /api/users":                   rbac.AdminUsers,
 	"PATCH /api/users/{username}":       rbac.AdminUsers,
 	"GET /api/audit":                    rbac.AdminAudit,
+	"GET /api/audit/verify":             rbac.AdminAudit,
 }
 
 // handlers maps every built-in route to its handler.
@@ -52,5 +53,6 @@ func (s *Server) handlers() map[string]http.HandlerFunc {
 		"POST /api/users":                   s.handleAddUser,
 		"PATCH /api/users/{username}":       s.handleUpdateUser,
 		"GET /api/audit":                    s.handleAudit,
+		"GET /api/audit/verify":             s.handleAuditVerify,
 	}
 }

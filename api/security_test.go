@@ -59,7 +59,10 @@ type matrixCase struct {
 
 func matrixCases() map[string]matrixCase {
 	n := 0
-	unique := func() string { n++; return fmt.Sprintf(`{"username":"u%d","password":"secret-pass","roles":["user"]}`, n) }
+	unique := func() string {
+		n++
+		return fmt.Sprintf(`{"username":"u%d","password":"secret-pass","roles":["user"]}`, n)
+	}
 	static := func(s string) func() string { return func() string { return s } }
 	none := static("")
 	return map[string]matrixCase{
@@ -82,6 +85,7 @@ func matrixCases() map[string]matrixCase {
 		"POST /api/users":                   {lvlAdmin, "POST", "/api/users", unique, 201},
 		"PATCH /api/users/{username}":       {lvlAdmin, "PATCH", "/api/users/alice", static(`{"disabled":false}`), 200},
 		"GET /api/audit":                    {lvlAdmin, "GET", "/api/audit", none, 200},
+		"GET /api/audit/verify":             {lvlAdmin, "GET", "/api/audit/verify", none, 200},
 	}
 }
 
@@ -564,6 +568,7 @@ func TestUserManagementAudited(t *testing.T) {
 		{"PATCH", "/api/users/dan", `{"password":"new-password"}`, 200},
 		{"PATCH", "/api/users/nobody", `{"disabled":true}`, 404},
 		{"POST", "/api/auth/keys/rotate", ``, 200},
+		{"POST", "/api/auth/keys/rotate?retire=never", ``, 400},
 	}
 	for _, s := range steps {
 		if rec := do(t, srv, s.method, s.target, nil, strings.NewReader(s.body)); rec.Code != s.status {

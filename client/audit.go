@@ -133,3 +133,30 @@ func (c *Client) Audit(ctx context.Context, f AuditFilter) (AuditPage, error) {
 	err = c.do(hr, &page)
 	return page, err
 }
+
+// AuditVerification is the answer of GET /api/audit/verify.
+type AuditVerification struct {
+	OK     bool `json:"ok"`
+	Report struct {
+		Entries int `json:"entries"`
+		Chains  []struct {
+			Node    string          `json:"node"`
+			First   uint64          `json:"first"`
+			Last    uint64          `json:"last"`
+			Entries int             `json:"entries"`
+			Broken  json.RawMessage `json:"broken,omitempty"`
+		} `json:"chains"`
+		AnchorWarning string `json:"anchor_warning,omitempty"`
+	} `json:"report"`
+}
+
+// VerifyAudit asks the node to check every audit hash chain it holds
+// (admin only).
+func (c *Client) VerifyAudit(ctx context.Context) (AuditVerification, error) {
+	var v AuditVerification
+	hr, err := c.newRequest(ctx, http.MethodGet, "/api/audit/verify", nil, nil)
+	if err != nil {
+		return v, err
+	}
+	return v, c.do(hr, &v)
+}

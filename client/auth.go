@@ -127,3 +127,15 @@ func (c *Client) RotateTokenKey(ctx context.Context) (KeyRotation, error) {
 	err := c.sendJSON(ctx, http.MethodPost, "/api/auth/keys/rotate", nil, &out)
 	return out, err
 }
+
+// RotateTokenKeyRetireNow rotates and retires the previous key at once:
+// every token it signed, the caller's included, is refused from now on
+// (after a key leak).
+func (c *Client) RotateTokenKeyRetireNow(ctx context.Context) (KeyRotation, error) {
+	var out KeyRotation
+	hr, err := c.newRequest(ctx, http.MethodPost, "/api/auth/keys/rotate", url.Values{"retire": {"now"}}, nil)
+	if err != nil {
+		return out, err
+	}
+	return out, c.do(hr, &out)
+}

@@ -100,7 +100,7 @@ func TLSConfig(caFile string, caPEM []byte) (*tls.Config, error) {
 	}
 	pool := x509.NewCertPool()
 	if caFile != "" {
-		b, err := os.ReadFile(caFile)
+		b, err := os.ReadFile(caFile) // #nosec G304 -- the CA file the user names (--ca, DISTRISEARCH_CA or the saved session)
 		if err != nil {
 			return nil, fmt.Errorf("read the CA file: %w", err)
 		}

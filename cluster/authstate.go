@@ -217,7 +217,7 @@ func failedDetail(err error) result {
 }
 
 // applyTokenKey makes p.Key current; the previous current key verifies
-// until p.RetireAt.
+// until p.RetireAt. A RetireAt that has passed retires every older key.
 func (s *state) applyTokenKey(p tokenKeyCmd) result {
 	if p.IfNone && s.CurrentKey != "" {
 		return result{}
@@ -239,6 +239,15 @@ func (s *state) applyTokenKey(p tokenKeyCmd) result {
 			return failedDetail(detail(ErrBadRetireAt, "the previous key's retire time is required"))
 		}
 		prev.RetireAt = p.RetireAt.UTC()
+		if !p.RetireAt.After(s.Now) {
+			// An emergency rotation (after a leak) retires every older key,
+			// not only the last current one: none of them may verify again.
+			for _, o := range s.TokenKeys {
+				if o.RetireAt.IsZero() || o.RetireAt.After(prev.RetireAt) {
+					o.RetireAt = prev.RetireAt
+				}
+			}
+		}
 	}
 	k := p.Key
 	k.CreatedAt, k.RetireAt = s.Now, time.Time{}

@@ -444,3 +444,22 @@ func TestTokenCutoffs(t *testing.T) {
 		t.Fatalf("cutoffs kept past every token's life: %v", a.s.view().TokenCutoffs)
 	}
 }
+
+// TestEmergencyRotationRetiresEveryOlderKey: a rotation whose retire time
+// has passed retires all older keys, not only the last current one.
+func TestEmergencyRotationRetiresEveryOlderKey(t *testing.T) {
+	a, k1 := newAuthApplier(t)
+	a.now = a.now.Add(time.Minute)
+	k2, k3 := testKey(t), testKey(t)
+	a.must(opTokenKey, tokenKeyCmd{Key: k2, RetireAt: a.now.Add(24 * time.Hour)}, 0)
+	a.now = a.now.Add(time.Minute)
+	a.must(opTokenKey, tokenKeyCmd{Key: k3, RetireAt: a.now}, 0)
+	for _, id := range []string{k1.ID, k2.ID} {
+		if k := a.s.TokenKeys[id]; k != nil && k.RetireAt.After(a.now) {
+			t.Fatalf("key %s still verifies until %v after an emergency rotation at %v", id, k.RetireAt, a.now)
+		}
+	}
+	if a.s.CurrentKey != k3.ID || !a.s.TokenKeys[k3.ID].RetireAt.IsZero() {
+		t.Fatal("the new key is not current")
+	}
+}

@@ -117,6 +117,19 @@ func (n *Node) MemberOnly(h http.Handler) http.Handler {
 	})
 }
 
+// noUserTokens refuses internal requests that carry an Authorization
+// header: node-to-node calls authenticate with the node certificate alone,
+// so a user token there is a mistake or an attack, never a credential.
+func noUserTokens(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			http.Error(w, "node-to-node routes take no user token", http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 // PeerID returns the id of the node that made an internal request, taken
 // from its verified client certificate.
 func PeerID(r *http.Request) string { return transport.PeerNodeID(r.TLS) }
@@ -171,7 +184,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	n.mux = transport.NewMux(n.ln, transport.ServerConfig(n.identity, n.now), n.log)
 	n.client = transport.NewClient(transport.ClientConfig(n.identity, transport.ProtoHTTP, n.now),
 		transport.ClientOptions{Dial: n.deps.Dial, Timeout: n.cfg.ApplyTimeout})
-	n.httpSrv = &http.Server{Handler: n.internal, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute,
+	n.httpSrv = &http.Server{Handler: noUserTokens(n.internal), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute,
 		ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelDebug)}
 	n.joinSrv = &http.Server{Handler: n.joinRoutes(), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelDebug)}

@@ -35,7 +35,7 @@ func clusterPath(dataDir, name string) string {
 // (hostname-uuid) on first use.
 func LoadOrCreateNodeID(dataDir string) (string, error) {
 	path := filepath.Join(dataDir, nodeIDFile)
-	b, err := os.ReadFile(path)
+	b, err := os.ReadFile(path) // #nosec G304 -- a fixed file name in the operator's data directory
 	if err == nil {
 		id := strings.TrimSpace(string(b))
 		if !pki.ValidNodeID(id) {

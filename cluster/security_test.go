@@ -121,6 +121,17 @@ func TestNoCertificateNoAccess(t *testing.T) {
 		resp.Body.Close()
 		t.Error("plaintext request answered")
 	}
+	// Even with a valid node certificate, a request carrying a user token
+	// is refused: internal routes take node identities only.
+	conf := transport.ClientConfig(valid, transport.ProtoHTTP, nil)
+	conf.RootCAs.AddCert(c.CA.Cert)
+	req, _ := http.NewRequest(http.MethodGet, "https://"+addr+"/internal/v1/state", nil)
+	req.Header.Set("Authorization", "Bearer a-user-token")
+	if resp, err := transport.NewClient(conf, transport.ClientOptions{MaxAttempts: 1}).Do(req); err != nil {
+		t.Fatalf("internal request with a token: %v", err)
+	} else if resp.Body.Close(); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("internal request with a user token: status %d, want 403", resp.StatusCode)
+	}
 
 	// Raft: a RequestVote from a valid certificate gets an answer (refused,
 	// it is no member), from the others not even that.

@@ -200,3 +200,27 @@ func TestAuditIsReplicatedAndSurvivesItsNode(t *testing.T) {
 		t.Fatalf("after node 1 is gone: %d of its entries (%v)", len(page.Entries), err)
 	}
 }
+
+// TestKeyRotation: after a rotation old tokens keep working; after an
+// emergency rotation (retire now) they are refused, and signing in again
+// works with the new key.
+func TestKeyRotation(t *testing.T) {
+	n, adm := startNode(t, t.TempDir(), t.TempDir())
+	ctx := context.Background()
+	if _, err := adm.RotateTokenKey(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := adm.Me(ctx); err != nil {
+		t.Fatalf("the old key's token after a rotation: %v", err)
+	}
+	if _, err := adm.RotateTokenKeyRetireNow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := adm.Me(ctx); ds.KindOf(err) != ds.KindUnauthorized {
+		t.Fatalf("the old key's token after an emergency rotation: %v", err)
+	}
+	again := login(t, n, "admin", testAdminPassword)
+	if _, err := again.Me(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -90,9 +90,9 @@ func (t *Tokens) IssueWithGroups(subject, username string, roles, groups []strin
 	now := issued.Truncate(time.Second)
 	w := &wireClaims{
 		IssuedNano: issued.UnixNano(),
-		Username: username,
-		Roles:    append([]string{}, roles...),
-		Groups:   append([]string(nil), groups...),
+		Username:   username,
+		Roles:      append([]string{}, roles...),
+		Groups:     append([]string(nil), groups...),
 		RegisteredClaims: jwt.RegisteredClaims{
 			Subject:   subject,
 			Issuer:    t.cfg.Issuer,

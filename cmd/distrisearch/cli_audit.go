@@ -14,6 +14,9 @@ import (
 )
 
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "verify" {
+		return runAuditVerify(ctx, args[1:], stdout, stderr)
+	}
 	fs := newFlags("audit", stderr)
 	srv := addServerFlags(fs)
 	since := fs.String("since", "", "from this time: RFC 3339, a date (2025-03-01), or an age (90m, 24h, 7d)")
@@ -122,4 +125,43 @@ func printAudit(w io.Writer, page client.AuditPage) {
 	if page.NextCursor != "" {
 		fmt.Fprintf(w, "\nmore: --cursor %s\n", page.NextCursor)
 	}
+}
+
+// runAuditVerify checks the node's audit hash chains; it fails (exit 1)
+// when one is broken, so scripts can alert on it.
+func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("audit verify", stderr)
+	srv := addServerFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	c, err := srv.connect()
+	if err != nil {
+		return err
+	}
+	v, err := c.VerifyAudit(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHAIN\tENTRIES\tSEQ\tSTATE")
+	for _, ch := range v.Report.Chains {
+		state := "intact"
+		if len(ch.Broken) > 0 && string(ch.Broken) != "null" {
+			state = "BROKEN " + string(ch.Broken)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d-%d\t%s\n", ch.Node, ch.Entries, ch.First, ch.Last, state)
+	}
+	_ = tw.Flush()
+	if v.Report.AnchorWarning != "" {
+		fmt.Fprintf(stdout, "warning: %s\n", v.Report.AnchorWarning)
+	}
+	if !v.OK {
+		return fmt.Errorf("the audit log is not intact: an entry was changed, removed or inserted")
+	}
+	fmt.Fprintf(stdout, "%d entries in %d chains, every link intact\n", v.Report.Entries, len(v.Report.Chains))
+	return nil
 }

@@ -153,8 +153,9 @@ func runWhoami(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("keys", stderr)
 	srv := addServerFlags(fs)
+	retireNow := fs.Bool("retire-now", false, "after a key leak: refuse the previous key's tokens at once (everyone signs in again)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: distrisearch keys rotate [--server URL] [--ca FILE]\n\nNew tokens are signed with a new key; tokens signed with the previous one stay valid until it retires.")
+		fmt.Fprintln(stderr, "usage: distrisearch keys rotate [--retire-now] [--server URL] [--ca FILE]\n\nNew tokens are signed with a new key; tokens signed with the previous one stay valid until it retires.")
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterleaved(fs, args)
@@ -168,9 +169,17 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	rot, err := c.RotateTokenKey(ctx)
+	rotate := c.RotateTokenKey
+	if *retireNow {
+		rotate = c.RotateTokenKeyRetireNow
+	}
+	rot, err := rotate(ctx)
 	if err != nil {
 		return err
+	}
+	if *retireNow {
+		fmt.Fprintf(stdout, "new tokens are signed with key %s; every token of the previous key is refused now: sign in again\n", rot.KID)
+		return nil
 	}
 	fmt.Fprintf(stdout, "new tokens are signed with key %s; tokens of the previous key stay valid until %s\n",
 		rot.KID, rot.PreviousRetiresAt.Local().Format(time.RFC3339))

@@ -87,7 +87,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		} else if res.JoinToken != "" {
 			args = append(args, "--join", started[0].internal, "--token", res.JoinToken)
 		}
-		logFile, err := os.OpenFile(filepath.Join(base, dn.name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		logFile, err := os.OpenFile(filepath.Join(base, dn.name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644) // #nosec G304 -- a fixed name in the demo's own directory
 		if err != nil {
 			return err
 		}
@@ -223,7 +223,7 @@ func demoAdminPassword(dir string) (password string, generated bool, err error) 
 		return pw, false, nil
 	}
 	file := filepath.Join(dir, "admin-password")
-	if b, err := os.ReadFile(file); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+	if b, err := os.ReadFile(file); err == nil && len(strings.TrimSpace(string(b))) > 0 { // #nosec G304 -- a fixed name in the demo's own directory
 		return strings.TrimSpace(string(b)), true, nil
 	}
 	const alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"

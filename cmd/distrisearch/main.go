@@ -46,7 +46,7 @@ func commands(stdin io.Reader) map[string]command {
 		"logout": {"end the saved session (the token is revoked cluster-wide)", runLogout},
 		"whoami": {"show the user, roles and groups of the saved session", runWhoami},
 		"user":   {"manage users (admin): user add|passwd|roles|groups|disable|enable|list", withInput(runUser)},
-		"audit":  {"show the audit log (admin): who did what, when, from where", runAudit},
+		"audit":  {"show the audit log (admin): who did what, when, from where; 'audit verify' checks its hash chains", runAudit},
 		"keys":   {"rotate the token signing key (admin): distrisearch keys rotate", runKeys},
 		"version": {"print the version", func(_ context.Context, _ []string, out, _ io.Writer) error {
 			_, err := fmt.Fprintln(out, version)

@@ -204,6 +204,9 @@ func TestCLIAgainstARunningNode(t *testing.T) {
 	if out, errOut, code = cli(t, "audit", "--server", server, "--since", "1h"); code != 0 || !strings.Contains(out, "login_success") || !strings.Contains(out, "user_add") {
 		t.Fatalf("audit: %d %q %q", code, out, errOut)
 	}
+	if out, errOut, code = cli(t, "audit", "verify", "--server", server); code != 0 || !strings.Contains(out, "every link intact") {
+		t.Fatalf("audit verify: %d %q %q", code, out, errOut)
+	}
 	if out, errOut, code = cli(t, "keys", "rotate", "--server", server); code != 0 || !strings.Contains(out, "new tokens are signed with key") {
 		t.Fatalf("keys rotate: %d %q %q", code, out, errOut)
 	}

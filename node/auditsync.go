@@ -32,21 +32,23 @@ const auditPushBatch = 500
 // the members ranked first by rendezvous hashing of (member, chain): every
 // node computes the same holders from the same membership. Each holder is
 // told only what it lacks: the loop asks a holder for its head of the
-// chain once, then pushes entries after it. Copies lag the origin by at
-// most one interval plus a round trip while the holders are reachable.
+// chain once, then pushes entries after it. A push starts as soon as an
+// entry is recorded (wake) and at least every interval, so copies lag the
+// origin by about a round trip while the holders are reachable.
 type auditSync struct {
 	log      *audit.Log
 	c        *cluster.Node
 	self     string
 	interval time.Duration
+	wake     <-chan struct{}
 	logger   *slog.Logger
 	// acked is what each holder is known to hold of our chain. Owned by
 	// the Run goroutine.
 	acked map[string]uint64
 }
 
-func newAuditSync(l *audit.Log, c *cluster.Node, self string, interval time.Duration, logger *slog.Logger) *auditSync {
-	return &auditSync{log: l, c: c, self: self, interval: interval, logger: logger, acked: map[string]uint64{}}
+func newAuditSync(l *audit.Log, c *cluster.Node, self string, interval time.Duration, wake <-chan struct{}, logger *slog.Logger) *auditSync {
+	return &auditSync{log: l, c: c, self: self, interval: interval, wake: wake, logger: logger, acked: map[string]uint64{}}
 }
 
 // Run pushes until ctx ends.
@@ -58,6 +60,7 @@ func (a *auditSync) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-a.wake:
 		}
 		v := a.c.View()
 		copies := v.Config.ReplicationFactor - 1
@@ -178,4 +181,23 @@ func auditHandlers(l *audit.Log) (head, ingest http.HandlerFunc) {
 		w.WriteHeader(http.StatusNoContent)
 	}
 	return head, ingest
+}
+
+// auditLog is the node's audit log as the API and the control plane use
+// it: every recorded entry also wakes the replication loop.
+type auditLog struct {
+	*audit.Log
+	wake chan<- struct{}
+}
+
+// Append records e and asks for it to be copied now.
+func (a auditLog) Append(ctx context.Context, e audit.Entry) (audit.Entry, error) {
+	out, err := a.Log.Append(ctx, e)
+	if err == nil {
+		select {
+		case a.wake <- struct{}{}:
+		default: // a push is already due
+		}
+	}
+	return out, err
 }

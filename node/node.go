@@ -46,6 +46,7 @@ type Node struct {
 	bus       *events.Bus
 	initRes   *cluster.InitResult // set when this start created the cluster
 	audit     *audit.Log
+	auditWake chan struct{} // recorded entries wake the replication loop
 
 	listener net.Listener
 	http     *http.Server
@@ -95,6 +96,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if n.audit, err = n.openAudit(); err != nil {
 		return fmt.Errorf("audit log: %w", err)
 	}
+	n.auditWake = make(chan struct{}, 1)
 	// The public listener first: its address goes into the membership.
 	if n.listener, err = net.Listen("tcp", n.cfg.HTTPAddr); err != nil {
 		return fmt.Errorf("listen on %s: %w", n.cfg.HTTPAddr, err)
@@ -149,7 +151,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	n.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv, err := api.New(api.Config{
 		Searcher: searcher{n}, Files: files{n}, Cluster: clusterInfo{n}, Status: status{n}, Events: n.bus,
-		Accounts: accounts{n.cluster}, Tokens: tokens, Access: newAccess(n.id, n.cfg.Shares), Audit: n.audit,
+		Accounts: accounts{n.cluster}, Tokens: tokens, Access: newAccess(n.id, n.cfg.Shares), Audit: auditLog{n.audit, n.auditWake},
 		Limits: limits, AnonymousSearch: n.cfg.AnonymousSearch,
 		Logger: n.cfg.Logger, Registry: n.registry, Now: n.cfg.Now,
 	})
@@ -176,7 +178,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.audit.Start(runCtx); err != nil {
 		return err
 	}
-	auditCopies := newAuditSync(n.audit, n.cluster, n.id, time.Second, n.log.With("component", "audit-sync"))
+	auditCopies := newAuditSync(n.audit, n.cluster, n.id, time.Second, n.auditWake, n.log.With("component", "audit-sync"))
 	n.wg.Add(5)
 	go func() {
 		defer n.wg.Done()

@@ -13,13 +13,18 @@ import (
 	"github.com/distrisearch/distrisearch/auth/token"
 )
 
-// testTokens is one key set and issuer shared by the package's tests.
-var testTokens = sync.OnceValues(func() (*token.Tokens, error) {
+// testKeys is the key set the package's tests sign with.
+var testKeys = sync.OnceValues(func() (*token.KeySet, error) {
 	k, err := token.GenerateEd25519(rand.Reader)
 	if err != nil {
 		return nil, err
 	}
-	ks, err := token.NewKeySet(k)
+	return token.NewKeySet(k)
+})
+
+// testTokens is one issuer and verifier shared by the package's tests.
+var testTokens = sync.OnceValues(func() (*token.Tokens, error) {
+	ks, err := testKeys()
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/distrisearch/distrisearch/audit"
 	"github.com/distrisearch/distrisearch/auth/ratelimit"
 	"github.com/distrisearch/distrisearch/auth/rbac"
+	"github.com/distrisearch/distrisearch/auth/token"
 	"github.com/distrisearch/distrisearch/clock"
 	"github.com/distrisearch/distrisearch/events"
 )
@@ -246,6 +247,38 @@ func TestHostileTokens(t *testing.T) {
 			t.Errorf("%s: the error echoes the token", name)
 		}
 	}
+	// Tokens signed with the cluster's own key but stale, early or from
+	// another issuer.
+	ks, err := testKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := func(cfg token.Config, now time.Time) string {
+		tk, err := token.New(cfg, ks, token.Options{Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _, err := tk.Issue("u1", "ann", []string{rbac.RoleAdmin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	other := token.DefaultConfig()
+	other.Issuer = "someone-else"
+	for name, c := range map[string]struct {
+		tok, code string
+	}{
+		"expired":           {signed(token.DefaultConfig(), time.Now().Add(-25*time.Hour)), "token_expired"},
+		"not yet valid":     {signed(token.DefaultConfig(), time.Now().Add(time.Hour)), "token_not_yet_valid"},
+		"wrong issuer":      {signed(other, time.Now()), "token_bad_issuer"},
+		"another cluster's": {tokenFromOtherCluster(t), "token_bad_signature"},
+	} {
+		rec := do(t, srv, "GET", "/api/search?q=x", map[string]string{"Authorization": "Bearer " + c.tok}, nil)
+		if rec.Code != 401 || decodeError(t, rec).Code != c.code {
+			t.Errorf("%s: %d %s, want 401 %s", name, rec.Code, rec.Body.String(), c.code)
+		}
+	}
 	if reached {
 		t.Fatal("a refused token reached the handler")
 	}
@@ -258,6 +291,29 @@ func TestHostileTokens(t *testing.T) {
 	if rec.Code != 401 {
 		t.Fatalf("two Authorization headers: %d", rec.Code)
 	}
+}
+
+// tokenFromOtherCluster is a well-formed token signed by a key this
+// cluster never had.
+func tokenFromOtherCluster(t *testing.T) string {
+	t.Helper()
+	k, err := token.GenerateEd25519(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := token.NewKeySet(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, err := token.New(token.DefaultConfig(), ks, token.Options{Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := tk.Issue("u1", "ann", []string{rbac.RoleAdmin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // TestLoginLogoutAndRevocation walks the session: a wrong password and an

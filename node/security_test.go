@@ -224,3 +224,30 @@ func TestKeyRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestQueryBombs: leading wildcards, deep nesting, huge fuzzy expansions
+// and huge pages through the real API end in a clear 400 or a bounded
+// answer, never a 500 or a hang.
+func TestQueryBombs(t *testing.T) {
+	share := t.TempDir()
+	for i := 0; i < 30; i++ {
+		write(t, filepath.Join(share, "f"+strings.Repeat("x", i%5)+string(rune('a'+i%26))+".txt"), strings.Repeat("abracadabra alakazam ", 20+i))
+	}
+	_, c := startNode(t, t.TempDir(), share)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // a bound for the test, not the assertion
+	defer cancel()
+	for _, q := range []string{
+		"*a*", "*", "a*", "*a", "?????*", "abracadabra~2 alakazam~2 zzzzzz~2",
+		strings.Repeat("(", 200) + "x" + strings.Repeat(")", 200),
+		strings.Repeat("a OR ", 200) + "a", strings.Repeat(`"`, 101), strings.Repeat("-", 500),
+		"size:>99999999999999999999PB", "modified:>=99999-01-01", "path:" + strings.Repeat("../", 100),
+	} {
+		_, err := c.Search(ctx, ds.SearchRequest{Query: q, Limit: 20})
+		if err != nil && ds.KindOf(err) != ds.KindInvalid {
+			t.Errorf("query %.40q: %v (kind %s), want a result or a 400", q, err, ds.KindOf(err))
+		}
+	}
+	if _, err := c.Search(ctx, ds.SearchRequest{Query: "a", Limit: 100000}); ds.KindOf(err) != ds.KindInvalid {
+		t.Errorf("a page of 100,000 hits: %v", err)
+	}
+}

@@ -250,11 +250,20 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "logged_out"})
 }
 
+// Identity is GET /api/auth/me: what the caller's token says.
+type Identity struct {
+	ID        string    `json:"id"`
+	Username  string    `json:"username"`
+	Roles     []string  `json:"roles"`
+	Groups    []string  `json:"groups"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
 // handleMe tells the caller who the token says they are.
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 	p, _ := PrincipalFrom(r.Context())
-	writeJSON(w, http.StatusOK, map[string]any{"id": p.UserID, "username": p.Username,
-		"roles": nonNil(p.Roles), "groups": nonNil(p.Groups), "expires_at": p.ExpiresAt.UTC()})
+	writeJSON(w, http.StatusOK, Identity{ID: p.UserID, Username: p.Username,
+		Roles: nonNil(p.Roles), Groups: nonNil(p.Groups), ExpiresAt: p.ExpiresAt.UTC()})
 }
 
 // handleRotateKey makes a new token signing key current. Tokens signed

@@ -5,52 +5,25 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/distrisearch/distrisearch/api"
 )
 
-// User is an account as the API shows it (never its password).
-type User struct {
-	ID        string    `json:"id"`
-	Username  string    `json:"username"`
-	Roles     []string  `json:"roles"`
-	Groups    []string  `json:"groups"`
-	Disabled  bool      `json:"disabled,omitempty"`
-	CreatedAt time.Time `json:"created_at,omitzero"`
-	UpdatedAt time.Time `json:"updated_at,omitzero"`
-}
-
-// Session is a successful login: a bearer token and whom it speaks for.
-type Session struct {
-	Token     string    `json:"token"`
-	TokenType string    `json:"token_type"`
-	ExpiresAt time.Time `json:"expires_at"`
-	User      User      `json:"user"`
-}
-
-// Identity is what the server knows of the caller's token (GET /api/auth/me).
-type Identity struct {
-	ID        string    `json:"id"`
-	Username  string    `json:"username"`
-	Roles     []string  `json:"roles"`
-	Groups    []string  `json:"groups"`
-	ExpiresAt time.Time `json:"expires_at"`
-}
-
-// NewUser is an account to create.
-type NewUser struct {
-	Username string   `json:"username"`
-	Password string   `json:"password"`
-	Roles    []string `json:"roles"`
-	Groups   []string `json:"groups"`
-}
-
-// UserUpdate changes the fields that are set and leaves the others alone.
-// An empty, non-nil Roles or Groups clears them.
-type UserUpdate struct {
-	Password *string   `json:"password,omitempty"`
-	Roles    *[]string `json:"roles,omitempty"`
-	Groups   *[]string `json:"groups,omitempty"`
-	Disabled *bool     `json:"disabled,omitempty"`
-}
+// The wire types are the server's own (package api).
+type (
+	// User is an account as the API shows it (never its password).
+	User = api.User
+	// Session is a successful login: a bearer token and whom it speaks for.
+	Session = api.LoginResponse
+	// NewUser is an account to create.
+	NewUser = api.NewUser
+	// UserUpdate changes the fields that are set and leaves the others
+	// alone. An empty, non-nil Roles or Groups clears them.
+	UserUpdate = api.UserChange
+	// Identity is what the server knows of the caller's token
+	// (GET /api/auth/me).
+	Identity = api.Identity
+)
 
 // KeyRotation is the answer to a signing key rotation.
 type KeyRotation struct {

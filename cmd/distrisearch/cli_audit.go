@@ -31,11 +31,8 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&f.Limit, "limit", 100, "entries per page (1-1000), newest first")
 	fs.StringVar(&f.Cursor, "cursor", "", "continue from a previous page's cursor")
 	asJSON := fs.Bool("json", false, "print the raw JSON page")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	now := time.Now()
 	var err error
@@ -132,11 +129,8 @@ func printAudit(w io.Writer, page client.AuditPage) {
 func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("audit verify", stderr)
 	srv := addServerFlags(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	c, err := srv.connect()
 	if err != nil {

@@ -93,11 +93,8 @@ file, in the user configuration directory (distrisearch/credentials.json).`)
 func runLogout(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("logout", stderr)
 	srv := addServerFlags(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	store, err := defaultCredStore()
 	if err != nil {
@@ -130,11 +127,8 @@ func runLogout(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func runWhoami(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("whoami", stderr)
 	srv := addServerFlags(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	c, err := srv.connect()
 	if err != nil {

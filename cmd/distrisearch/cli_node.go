@@ -220,11 +220,8 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintln(stderr, "usage: distrisearch node --data DIR --http-addr HOST:PORT --share NAME=PATH [--share ...] [--share-access NAME=role:R,group:G ...]\n\nThe API is served over HTTPS with a certificate of the cluster CA (DATA/tls/ca.crt), or --tls-cert/--tls-key.\nThe first administrator, user \"admin\", gets DISTRISEARCH_ADMIN_PASSWORD when this node creates the cluster, else a generated password shown once.")
 		fs.PrintDefaults()
 	}
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	cfg, err := build()
 	if err != nil {

@@ -31,6 +31,7 @@ var purePackages = []struct {
 	{"placement", false},
 	{"replica/merkle", false},
 	{"replica/quorum", false},
+	{"replica/version", false},
 	{"events", false}, // not pure in the goroutine sense, but no I/O and no clock reads
 	{"auth/rbac", true},
 	{"index/query", false},

@@ -1,0 +1,58 @@
+package replica
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/distrisearch/distrisearch/cluster"
+	"github.com/distrisearch/distrisearch/events"
+	"github.com/distrisearch/distrisearch/replica/kv"
+	"github.com/distrisearch/distrisearch/transport"
+)
+
+// ViewSource gives the Raft-committed membership (*cluster.Node does).
+type ViewSource interface {
+	View() *cluster.View
+}
+
+// Router registers node-to-node routes (*cluster.Node does).
+type Router interface {
+	HandleInternal(pattern string, h http.Handler)
+	MemberOnly(h http.Handler) http.Handler
+}
+
+// Doer sends node-to-node requests over mutual TLS (*transport.Client does).
+type Doer interface {
+	Do(req *http.Request, opts ...transport.CallOption) (*http.Response, error)
+}
+
+// Publisher publishes events (*events.Bus does).
+type Publisher interface {
+	Publish(ev events.Event) (events.Event, error)
+}
+
+// Deps are the service's collaborators.
+type Deps struct {
+	Self   string     // this node's id
+	View   ViewSource // required
+	Client Doer       // required
+	Store  *kv.Store  // required; the caller opens and closes it
+	// Now reads physical time for the hybrid logical clock; default time.Now.
+	Now        func() time.Time
+	Logger     *slog.Logger          // default: discard
+	Registerer prometheus.Registerer // default: none
+	Events     Publisher             // optional: conflict events
+	// PeerID names the node that sent an internal request; default
+	// cluster.PeerID (from its client certificate).
+	PeerID func(*http.Request) string
+}
+
+var (
+	_ ViewSource = (*cluster.Node)(nil)
+	_ Router     = (*cluster.Node)(nil)
+	_ Doer       = (*transport.Client)(nil)
+	_ Publisher  = (*events.Bus)(nil)
+)

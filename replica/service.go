@@ -1,0 +1,306 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/distrisearch/distrisearch/clock"
+	"github.com/distrisearch/distrisearch/cluster"
+	"github.com/distrisearch/distrisearch/events"
+	"github.com/distrisearch/distrisearch/placement"
+	"github.com/distrisearch/distrisearch/replica/kv"
+	"github.com/distrisearch/distrisearch/replica/version"
+)
+
+// Errors returned by the service.
+var (
+	// ErrQuorumUnavailable: too few replicas acknowledged (or answered) for
+	// the requested level. A failed write may still have landed on some
+	// replicas, and hints for the others are kept: its outcome is unknown.
+	ErrQuorumUnavailable = errors.New("replica: quorum unavailable")
+	// ErrNoPlacement: the view has no storage members or no cluster config.
+	ErrNoPlacement = errors.New("replica: no placement (no storage members in the view)")
+	// ErrClosed: the service was closed.
+	ErrClosed = errors.New("replica: service closed")
+)
+
+// EventConflict is the type of the event published when a concurrent write
+// is overwritten.
+const EventConflict = "replica_conflict_overwritten"
+
+// Conflict describes an overwritten concurrent write.
+type Conflict struct {
+	Node      string `json:"node"` // the replica where it happened
+	Partition int    `json:"partition"`
+	Key       string `json:"key"`
+	Lost      string `json:"lost"`   // version whose state was overwritten
+	Result    string `json:"result"` // version now stored
+}
+
+// Service is one node's replication service.
+type Service struct {
+	cfg   Config
+	deps  Deps
+	self  string
+	store *kv.Store
+	hlc   *clock.HLC
+	log   *slog.Logger
+	m     *metrics
+
+	counterMu   sync.Mutex // guards lastCounter
+	lastCounter uint64     // largest clock counter this node issued
+
+	layoutMu sync.Mutex // guards cur
+	cur      *layout
+
+	stats stats
+
+	ctx     context.Context // cancelled by Close; background work derives from it
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup // background work and loops
+	started atomic.Bool
+	closed  atomic.Bool
+	bgMu    sync.Mutex // orders wg.Add after Close's check, so Wait never races an Add
+
+	aeRun sync.Mutex // serialises anti-entropy rounds
+	aeMu  sync.Mutex // guards ae
+	ae    AntiEntropyStatus
+}
+
+// stats are the counters Status reports (the metrics hold the same).
+type stats struct {
+	conflicts, overwritten, readRepairs      atomic.Uint64
+	hintsStored, hintsReplayed, hintsDropped atomic.Uint64
+}
+
+// New returns a service. It starts nothing: call Register, then Start.
+func New(cfg Config, deps Deps) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Self == "" || deps.View == nil || deps.Client == nil || deps.Store == nil {
+		return nil, errors.New("replica: Self, View, Client and Store are required")
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.PeerID == nil {
+		deps.PeerID = cluster.PeerID
+	}
+	hlc, err := clock.NewHLC(clock.DefaultHLCConfig(deps.Now))
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, deps: deps, self: deps.Self, store: deps.Store, hlc: hlc,
+		log: deps.Logger.With("component", "replica")}
+	s.m, err = newMetrics(deps.Registerer, s)
+	if err != nil {
+		return nil, err
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s, nil
+}
+
+// Register adds the node-to-node routes to r, each behind MemberOnly.
+func (s *Service) Register(r Router) {
+	h := func(f http.HandlerFunc) http.Handler { return r.MemberOnly(f) }
+	r.HandleInternal("POST "+PathWrite, h(s.handleWrite))
+	r.HandleInternal("GET "+PathRead+"{resource_id}", h(s.handleRead))
+	r.HandleInternal("GET "+PathMerkleRoot, h(s.handleRoot))
+	r.HandleInternal("POST "+PathMerkleChildren, h(s.handleChildren))
+	r.HandleInternal("POST "+PathMerkleLeaves, h(s.handleLeaves))
+	r.HandleInternal("POST "+PathEntries, h(s.handleEntries))
+}
+
+// Start runs the hint replay, anti-entropy and tombstone collection loops
+// until ctx ends or Close is called.
+func (s *Service) Start(ctx context.Context) error {
+	s.bgMu.Lock()
+	defer s.bgMu.Unlock()
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	if !s.started.CompareAndSwap(false, true) {
+		return errors.New("replica: already started")
+	}
+	stop := context.AfterFunc(ctx, s.cancel)
+	s.loop(s.cfg.HintInterval, func(ctx context.Context) {
+		if _, err := s.ReplayHints(ctx); err != nil && ctx.Err() == nil {
+			s.log.Debug("hint replay", "err", err)
+		}
+	})
+	s.loop(s.cfg.AntiEntropyInterval, func(ctx context.Context) {
+		if _, err := s.RunAntiEntropy(ctx); err != nil && ctx.Err() == nil {
+			s.log.Debug("anti-entropy", "err", err)
+		}
+	})
+	s.loop(s.cfg.GCInterval, func(context.Context) {
+		n, err := s.store.CollectTombstones(s.deps.Now().Add(-s.cfg.TombstoneGrace))
+		if err != nil {
+			s.log.Warn("collect tombstones", "err", err)
+		} else if n > 0 {
+			s.log.Info("collected tombstones", "count", n)
+		}
+	})
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		<-s.ctx.Done()
+		stop()
+	}()
+	return nil
+}
+
+// loop runs f every interval on its own goroutine until the service stops.
+func (s *Service) loop(every time.Duration, f func(context.Context)) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.ctx.Done():
+				return
+			case <-t.C:
+				f(s.ctx)
+			}
+		}
+	}()
+}
+
+// Close stops the loops and waits for them and for background writes and
+// repairs. It does not close the store. It is safe to call more than once
+// and without Start.
+func (s *Service) Close() error {
+	s.bgMu.Lock()
+	s.closed.Store(true)
+	s.bgMu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	return nil
+}
+
+// background runs f on a tracked goroutine with a context bounded by
+// BackgroundTimeout and cancelled by Close.
+func (s *Service) background(f func(ctx context.Context)) {
+	s.bgMu.Lock()
+	defer s.bgMu.Unlock()
+	if s.closed.Load() {
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.BackgroundTimeout)
+		defer cancel()
+		f(ctx)
+	}()
+}
+
+// layout is the placement computed from one view.
+type layout struct {
+	view    *cluster.View
+	table   *placement.Table
+	members map[string]cluster.Member
+}
+
+// alive reports whether id is an ALIVE member.
+func (l *layout) alive(id string) bool {
+	m, ok := l.members[id]
+	return ok && m.Status == cluster.StatusAlive
+}
+
+// storageMember reports whether m belongs on the ring: every member that
+// has not left, except those that hold no data (gateways, coordinators).
+// DEAD members stay on the ring: moving their partitions is rebalancing,
+// which decides it explicitly; until then they get hints.
+func storageMember(m cluster.Member) bool {
+	if m.Status == cluster.StatusLeft {
+		return false
+	}
+	return m.Role != cluster.RoleGateway && m.Role != cluster.RoleCoordinator
+}
+
+// layout returns the placement for the current view, recomputed only when
+// the view changed.
+func (s *Service) layout() (*layout, error) {
+	v := s.deps.View.View()
+	if v == nil {
+		return nil, ErrNoPlacement
+	}
+	s.layoutMu.Lock()
+	defer s.layoutMu.Unlock()
+	if s.cur != nil && s.cur.view.Index == v.Index && s.cur.view == v {
+		return s.cur, nil
+	}
+	var ids []string
+	members := make(map[string]cluster.Member, len(v.Members))
+	for _, m := range v.Members {
+		members[m.ID] = m
+		if storageMember(m) {
+			ids = append(ids, m.ID)
+		}
+	}
+	if len(ids) == 0 || v.Config.PartitionCount < 1 || v.Config.ReplicationFactor < 1 {
+		return nil, ErrNoPlacement
+	}
+	t, err := placement.NewTable(placement.Config{
+		Partitions:        v.Config.PartitionCount,
+		ReplicationFactor: v.Config.ReplicationFactor,
+		VirtualNodes:      s.cfg.VirtualNodes,
+		LoadBound:         s.cfg.LoadBound,
+	}, ids)
+	if err != nil {
+		return nil, fmt.Errorf("replica: placement: %w", err)
+	}
+	s.cur = &layout{view: v, table: t, members: members}
+	return s.cur, nil
+}
+
+// applyLocal stores e in this node's copy of partition p, counting and
+// reporting an overwritten concurrent write.
+func (s *Service) applyLocal(p int, e version.Envelope) (kv.Applied, error) {
+	res, err := s.store.Apply(p, e)
+	if err != nil {
+		return res, err
+	}
+	if res.Outcome.Merged {
+		s.stats.conflicts.Add(1)
+		s.m.conflicts.Inc()
+	}
+	if res.Outcome.Overwritten {
+		s.stats.overwritten.Add(1)
+		s.m.overwritten.Inc()
+		c := Conflict{Node: s.self, Partition: p, Key: e.Key, Lost: res.Outcome.Lost.String(), Result: res.Stored.Version.String()}
+		s.log.Warn("concurrent write overwritten", "partition", p, "key", e.Key, "lost", c.Lost, "result", c.Result)
+		if s.deps.Events != nil {
+			if ev, err := events.New(EventConflict, c); err == nil {
+				ev.Node = s.self
+				if _, err := s.deps.Events.Publish(ev); err != nil {
+					s.log.Warn("publish conflict event", "err", err)
+				}
+			}
+		}
+	}
+	return res, nil
+}
+
+// nextVersion returns the version of a new write of key over base.
+func (s *Service) nextVersion(base version.Version) (version.Version, error) {
+	ts := s.hlc.Now()
+	s.counterMu.Lock()
+	c := version.Counter(base.Clock, s.self, ts, s.lastCounter)
+	s.lastCounter = c
+	s.counterMu.Unlock()
+	return version.Next(base, s.self, ts, c)
+}

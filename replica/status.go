@@ -1,0 +1,79 @@
+package replica
+
+import (
+	"github.com/distrisearch/distrisearch/cluster"
+)
+
+// ReplicaState is one member of a replica set and its status in the view.
+type ReplicaState struct {
+	Node   string               `json:"node"`
+	Status cluster.MemberStatus `json:"status"`
+}
+
+// PartitionStatus describes one partition this node holds.
+type PartitionStatus struct {
+	Partition       int            `json:"partition"`
+	Replicas        []ReplicaState `json:"replicas"`
+	UnderReplicated bool           `json:"under_replicated"` // a replica is not ALIVE, or fewer than RF members
+	Keys            int            `json:"keys"`
+	Root            string         `json:"merkle_root"`
+}
+
+// Status is this node's data-plane state, for GET /api/cluster.
+type Status struct {
+	Node              string            `json:"node"`
+	ViewIndex         uint64            `json:"view_index"`
+	Partitions        []PartitionStatus `json:"partitions"`
+	UnderReplicated   []int             `json:"under_replicated"` // of all partitions, not only held ones
+	HintsPending      map[string]int    `json:"hints_pending"`
+	HintsStored       uint64            `json:"hints_stored"`
+	HintsReplayed     uint64            `json:"hints_replayed"`
+	HintsDropped      uint64            `json:"hints_dropped"`
+	ReadRepairs       uint64            `json:"read_repairs"`
+	Conflicts         uint64            `json:"conflicts"`
+	ConflictsOverwrit uint64            `json:"conflicts_overwritten"`
+	AntiEntropy       AntiEntropyStatus `json:"anti_entropy"`
+}
+
+// Status reports the partitions this node holds with their replica sets,
+// the cluster's under-replicated partitions, pending hints per target and
+// anti-entropy progress.
+func (s *Service) Status() (Status, error) {
+	st := Status{
+		Node:              s.self,
+		HintsPending:      s.store.PendingHints(),
+		HintsStored:       s.stats.hintsStored.Load(),
+		HintsReplayed:     s.stats.hintsReplayed.Load(),
+		HintsDropped:      s.stats.hintsDropped.Load(),
+		ReadRepairs:       s.stats.readRepairs.Load(),
+		Conflicts:         s.stats.conflicts.Load(),
+		ConflictsOverwrit: s.stats.overwritten.Load(),
+		AntiEntropy:       s.AntiEntropy(),
+	}
+	l, err := s.layout()
+	if err != nil {
+		return st, err
+	}
+	st.ViewIndex = l.view.Index
+	rf := l.view.Config.ReplicationFactor
+	for p := range l.table.Partitions() {
+		set := l.table.ReplicaSet(p)
+		under := len(set) < rf
+		var reps []ReplicaState
+		for _, r := range set {
+			status := l.members[r].Status
+			if status != cluster.StatusAlive {
+				under = true
+			}
+			reps = append(reps, ReplicaState{Node: r, Status: status})
+		}
+		if under {
+			st.UnderReplicated = append(st.UnderReplicated, p)
+		}
+		if l.table.Holds(s.self, p) {
+			t := s.store.Tree(p)
+			st.Partitions = append(st.Partitions, PartitionStatus{Partition: p, Replicas: reps, UnderReplicated: under, Keys: t.Len(), Root: hexHash(t.Root())})
+		}
+	}
+	return st, nil
+}

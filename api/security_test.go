@@ -80,6 +80,7 @@ func matrixCases() map[string]matrixCase {
 		"GET /api/files/{file_id}/download": {lvlRead, "GET", "/api/files/" + fileA + "/download", none, 200},
 		"GET /api/status":                   {lvlUser, "GET", "/api/status", none, 200},
 		"GET /api/nodes":                    {lvlUser, "GET", "/api/nodes", none, 200},
+		"GET /api/cluster":                  {lvlUser, "GET", "/api/cluster", none, 200},
 		"GET /api/events":                   {lvlUser, "GET", "/api/events", none, 200},
 		"POST /api/node/leave":              {lvlAdmin, "POST", "/api/node/leave", none, 200},
 		"GET /api/users":                    {lvlAdmin, "GET", "/api/users", none, 200},

@@ -49,6 +49,8 @@ type Config struct {
 	ClientKey ratelimit.KeyFunc
 	// AnonymousSearch serves requests without a token as the guest role.
 	AnonymousSearch bool
+	// DataPlane, if set, adds the data plane's state to GET /api/cluster.
+	DataPlane DataPlane
 
 	Logger   *slog.Logger
 	Registry *prometheus.Registry // metrics are registered here and served at /metrics; nil = none
@@ -277,6 +279,27 @@ func (s *Server) handleNodes(w http.ResponseWriter, r *http.Request) {
 		info.Services = []ServiceInfo{}
 	}
 	writeJSON(w, http.StatusOK, info)
+}
+
+// handleCluster is GET /api/cluster: the members as GET /api/nodes shows
+// them, and the data plane's partitions, replica sets, hints and
+// anti-entropy progress as this node sees them.
+func (s *Server) handleCluster(w http.ResponseWriter, r *http.Request) {
+	info, err := s.cfg.Cluster.Info(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := map[string]any{"cluster": info}
+	if s.cfg.DataPlane != nil {
+		data, err := s.cfg.DataPlane.DataStatus(r.Context())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out["data"] = data
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // handleLeave makes this node leave the cluster gracefully; the process

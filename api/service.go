@@ -95,3 +95,10 @@ type NodeStatus struct {
 	Scan      any       `json:"scan"` // the scanner's progress snapshot
 	Ready     bool      `json:"ready"`
 }
+
+// DataPlane reports what this node's data plane holds and does:
+// partitions with their replica sets, under-replicated partitions, hinted
+// writes pending, anti-entropy progress.
+type DataPlane interface {
+	DataStatus(ctx context.Context) (any, error)
+}

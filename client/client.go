@@ -398,3 +398,45 @@ func (c *Client) Leave(ctx context.Context) error {
 	}
 	return c.do(hr, nil)
 }
+
+// DataPlane is the data-plane part of GET /api/cluster, as far as the CLI
+// shows it.
+type DataPlane struct {
+	Node       string `json:"node"`
+	Partitions []struct {
+		Partition       int  `json:"partition"`
+		UnderReplicated bool `json:"under_replicated"`
+		Keys            int  `json:"keys"`
+		Replicas        []struct {
+			Node   string `json:"node"`
+			Status string `json:"status"`
+		} `json:"replicas"`
+	} `json:"partitions"`
+	UnderReplicated []int          `json:"under_replicated"`
+	HintsPending    map[string]int `json:"hints_pending"`
+	ReadRepairs     uint64         `json:"read_repairs"`
+	Conflicts       uint64         `json:"conflicts"`
+	AntiEntropy     struct {
+		Rounds        uint64    `json:"rounds"`
+		KeysExchanged uint64    `json:"keys_exchanged"`
+		LastRun       time.Time `json:"last_run"`
+		LastError     string    `json:"last_error"`
+	} `json:"anti_entropy"`
+}
+
+// ClusterStatus is GET /api/cluster: the members and the data plane.
+type ClusterStatus struct {
+	Cluster api.ClusterInfo `json:"cluster"`
+	Data    *DataPlane      `json:"data,omitempty"`
+}
+
+// ClusterStatus returns the cluster and its data plane as the node sees
+// them.
+func (c *Client) ClusterStatus(ctx context.Context) (ClusterStatus, error) {
+	var st ClusterStatus
+	hr, err := c.newRequest(ctx, http.MethodGet, "/api/cluster", nil, nil)
+	if err != nil {
+		return st, err
+	}
+	return st, c.do(hr, &st)
+}

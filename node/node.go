@@ -22,6 +22,8 @@ import (
 	"github.com/distrisearch/distrisearch/events"
 	"github.com/distrisearch/distrisearch/extract"
 	"github.com/distrisearch/distrisearch/index"
+	"github.com/distrisearch/distrisearch/replica"
+	"github.com/distrisearch/distrisearch/replica/kv"
 	"github.com/distrisearch/distrisearch/scan"
 	"github.com/distrisearch/distrisearch/store"
 	"github.com/distrisearch/distrisearch/transport/pki"
@@ -46,6 +48,8 @@ type Node struct {
 	bus       *events.Bus
 	initRes   *cluster.InitResult // set when this start created the cluster
 	audit     *audit.Log
+	replicas  *kv.Store        // the replicated, partitioned records this node holds
+	data      *replica.Service // quorum writes and reads, hints, anti-entropy
 	auditWake chan struct{} // recorded entries wake the replication loop
 
 	listener net.Listener
@@ -149,10 +153,13 @@ func (n *Node) Start(ctx context.Context) (err error) {
 
 	n.registry = prometheus.NewRegistry()
 	n.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := n.startDataPlane(); err != nil {
+		return fmt.Errorf("data plane: %w", err)
+	}
 	srv, err := api.New(api.Config{
 		Searcher: searcher{n}, Files: files{n}, Cluster: clusterInfo{n}, Status: status{n}, Events: n.bus,
 		Accounts: accounts{n.cluster}, Tokens: tokens, Access: newAccess(n.id, n.cfg.Shares), Audit: auditLog{n.audit, n.auditWake},
-		Limits: limits, AnonymousSearch: n.cfg.AnonymousSearch,
+		Limits: limits, AnonymousSearch: n.cfg.AnonymousSearch, DataPlane: dataPlane{n.data},
 		Logger: n.cfg.Logger, Registry: n.registry, Now: n.cfg.Now,
 	})
 	if err != nil {
@@ -176,6 +183,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	n.cancel = cancel
 	n.ready = make(chan struct{})
 	if err := n.audit.Start(runCtx); err != nil {
+		return err
+	}
+	if err := n.data.Start(runCtx); err != nil {
 		return err
 	}
 	auditCopies := newAuditSync(n.audit, n.cluster, n.id, time.Second, n.auditWake, n.log.With("component", "audit-sync"))
@@ -336,6 +346,14 @@ func (n *Node) Close() error {
 	if n.index != nil {
 		errs = append(errs, n.index.Close())
 		n.index = nil
+	}
+	if n.data != nil {
+		errs = append(errs, n.data.Close())
+		n.data = nil
+	}
+	if n.replicas != nil {
+		errs = append(errs, n.replicas.Close())
+		n.replicas = nil
 	}
 	if n.audit != nil {
 		errs = append(errs, n.audit.Close())

@@ -187,6 +187,12 @@ func TestAuditIsReplicatedAndSurvivesItsNode(t *testing.T) {
 			return slices.ContainsFunc(page.Entries, func(e client.AuditEntry) bool { return e.Resource == "user:erin" })
 		})
 	}
+	// The data plane sees three live replicas for every partition.
+	eventually(t, 20*time.Second, "every partition fully replicated", func() bool {
+		st, err := others[0].ClusterStatus(ctx)
+		return err == nil && st.Data != nil && len(st.Data.Partitions) > 0 && len(st.Data.UnderReplicated) == 0 &&
+			len(st.Data.Partitions[0].Replicas) == 3
+	})
 	// The leader took the membership lock to register the other two.
 	locks, err := others[0].Audit(ctx, client.AuditFilter{Node: n1.ID(), Action: "lock_grant"})
 	if err != nil || len(locks.Entries) < 2 || !strings.HasPrefix(locks.Entries[0].Resource, "lock:") {

@@ -401,7 +401,7 @@ func TestConflictAcrossPartition(t *testing.T) {
 	var overwritten uint64
 	for i := range 3 {
 		st, _ := h.node(i).svc.Status()
-		overwritten += st.ConflictsOverwrit
+		overwritten += st.ConflictsOverwritten
 	}
 	h.mu.Lock()
 	nev := len(h.evs)

@@ -21,18 +21,18 @@ type PartitionStatus struct {
 
 // Status is this node's data-plane state, for GET /api/cluster.
 type Status struct {
-	Node              string            `json:"node"`
-	ViewIndex         uint64            `json:"view_index"`
-	Partitions        []PartitionStatus `json:"partitions"`
-	UnderReplicated   []int             `json:"under_replicated"` // of all partitions, not only held ones
-	HintsPending      map[string]int    `json:"hints_pending"`
-	HintsStored       uint64            `json:"hints_stored"`
-	HintsReplayed     uint64            `json:"hints_replayed"`
-	HintsDropped      uint64            `json:"hints_dropped"`
-	ReadRepairs       uint64            `json:"read_repairs"`
-	Conflicts         uint64            `json:"conflicts"`
-	ConflictsOverwrit uint64            `json:"conflicts_overwritten"`
-	AntiEntropy       AntiEntropyStatus `json:"anti_entropy"`
+	Node                 string            `json:"node"`
+	ViewIndex            uint64            `json:"view_index"`
+	Partitions           []PartitionStatus `json:"partitions"`
+	UnderReplicated      []int             `json:"under_replicated"` // of all partitions, not only held ones
+	HintsPending         map[string]int    `json:"hints_pending"`
+	HintsStored          uint64            `json:"hints_stored"`
+	HintsReplayed        uint64            `json:"hints_replayed"`
+	HintsDropped         uint64            `json:"hints_dropped"`
+	ReadRepairs          uint64            `json:"read_repairs"`
+	Conflicts            uint64            `json:"conflicts"`
+	ConflictsOverwritten uint64            `json:"conflicts_overwritten"`
+	AntiEntropy          AntiEntropyStatus `json:"anti_entropy"`
 }
 
 // Status reports the partitions this node holds with their replica sets,
@@ -40,15 +40,15 @@ type Status struct {
 // anti-entropy progress.
 func (s *Service) Status() (Status, error) {
 	st := Status{
-		Node:              s.self,
-		HintsPending:      s.store.PendingHints(),
-		HintsStored:       s.stats.hintsStored.Load(),
-		HintsReplayed:     s.stats.hintsReplayed.Load(),
-		HintsDropped:      s.stats.hintsDropped.Load(),
-		ReadRepairs:       s.stats.readRepairs.Load(),
-		Conflicts:         s.stats.conflicts.Load(),
-		ConflictsOverwrit: s.stats.overwritten.Load(),
-		AntiEntropy:       s.AntiEntropy(),
+		Node:                 s.self,
+		HintsPending:         s.store.PendingHints(),
+		HintsStored:          s.stats.hintsStored.Load(),
+		HintsReplayed:        s.stats.hintsReplayed.Load(),
+		HintsDropped:         s.stats.hintsDropped.Load(),
+		ReadRepairs:          s.stats.readRepairs.Load(),
+		Conflicts:            s.stats.conflicts.Load(),
+		ConflictsOverwritten: s.stats.overwritten.Load(),
+		AntiEntropy:          s.AntiEntropy(),
 	}
 	l, err := s.layout()
 	if err != nil {

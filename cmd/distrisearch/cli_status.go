@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/distrisearch/distrisearch/api"
+	"github.com/distrisearch/distrisearch/client"
 	"github.com/distrisearch/distrisearch/scan"
 )
 
@@ -34,6 +35,9 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return enc.Encode(st)
 		}
 		busy := printStatus(stdout, st)
+		if cs, err := c.ClusterStatus(ctx); err == nil && cs.Data != nil {
+			printDataPlane(stdout, cs)
+		}
 		if !*watch || !busy {
 			return nil
 		}
@@ -69,4 +73,27 @@ func printStatus(w io.Writer, st api.NodeStatus) (busy bool) {
 		}
 	}
 	return busy
+}
+
+// printDataPlane summarises the partitions this node holds and the
+// cluster's replication health.
+func printDataPlane(w io.Writer, cs client.ClusterStatus) {
+	d := cs.Data
+	keys := 0
+	for _, p := range d.Partitions {
+		keys += p.Keys
+	}
+	pending := 0
+	for _, n := range d.HintsPending {
+		pending += n
+	}
+	fmt.Fprintf(w, "data plane: holds %d partitions (%d records); %d partitions under-replicated; %d hinted writes pending",
+		len(d.Partitions), keys, len(d.UnderReplicated), pending)
+	if ae := d.AntiEntropy; !ae.LastRun.IsZero() {
+		fmt.Fprintf(w, "; anti-entropy: %d rounds, %d keys repaired, last %s", ae.Rounds, ae.KeysExchanged, ae.LastRun.Local().Format(time.RFC3339))
+		if ae.LastError != "" {
+			fmt.Fprintf(w, " (%s)", ae.LastError)
+		}
+	}
+	fmt.Fprintln(w)
 }

@@ -123,6 +123,9 @@ func TestCLIAgainstARunningNode(t *testing.T) {
 	for {
 		out, _, code := cli(t, "status", "--server", server)
 		if code == 0 && strings.Contains(out, "ready true") {
+			if !strings.Contains(out, "data plane: holds ") {
+				t.Fatalf("status without the data plane: %s", out)
+			}
 			break
 		}
 		if time.Now().After(deadline) {

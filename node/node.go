@@ -50,7 +50,7 @@ type Node struct {
 	audit     *audit.Log
 	replicas  *kv.Store        // the replicated, partitioned records this node holds
 	data      *replica.Service // quorum writes and reads, hints, anti-entropy
-	auditWake chan struct{} // recorded entries wake the replication loop
+	auditWake chan struct{}    // recorded entries wake the replication loop
 
 	listener net.Listener
 	http     *http.Server

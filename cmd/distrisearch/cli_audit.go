@@ -127,12 +127,7 @@ func printAudit(w io.Writer, page client.AuditPage) {
 // runAuditVerify checks the node's audit hash chains; it fails (exit 1)
 // when one is broken, so scripts can alert on it.
 func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("audit verify", stderr)
-	srv := addServerFlags(fs)
-	if err := parseNoArgs(fs, args); err != nil {
-		return err
-	}
-	c, err := srv.connect()
+	c, _, err := connectNoArgs("audit verify", args, stderr)
 	if err != nil {
 		return err
 	}

@@ -125,12 +125,7 @@ func runLogout(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func runWhoami(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("whoami", stderr)
-	srv := addServerFlags(fs)
-	if err := parseNoArgs(fs, args); err != nil {
-		return err
-	}
-	c, err := srv.connect()
+	c, srv, err := connectNoArgs("whoami", args, stderr)
 	if err != nil {
 		return err
 	}

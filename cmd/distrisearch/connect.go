@@ -174,3 +174,15 @@ func (p *prompter) newSecret(what string) (string, error) {
 	}
 	return pw, nil
 }
+
+// connectNoArgs parses the flags of a command that takes only --server
+// and --ca and connects.
+func connectNoArgs(name string, args []string, stderr io.Writer) (*client.Client, serverFlags, error) {
+	fs := newFlags(name, stderr)
+	srv := addServerFlags(fs)
+	if err := parseNoArgs(fs, args); err != nil {
+		return nil, srv, err
+	}
+	c, err := srv.connect()
+	return c, srv, err
+}

@@ -56,60 +56,200 @@ func isConnector(b byte) bool {
 }
 
 func (codeTokenizer) Tokenize(input []byte) analysis.TokenStream {
-	var out analysis.TokenStream
-	var slab tokenSlab
-	var cur *analysis.Token // the token being built, nil if none
-	connEnd := -1           // end of a connector run right after cur, -1 if none
-	closeCur := func() {
-		if cur != nil {
-			cur.Term = input[cur.Start:cur.End]
-			cur.Position = len(out) + 1
-			out = append(out, cur)
-			cur = nil
+	t := tokenizer{input: input, connEnd: -1}
+	for start := 0; start < len(input); {
+		end, ascii := nextRegion(input, start)
+		if ascii {
+			t.asciiWords(start, end)
+		} else {
+			t.unicodeWords(start, end)
 		}
-		connEnd = -1
+		start = end
 	}
-	seg := segment.NewWordSegmenterDirect(input)
-	off := 0
+	t.closeCur()
+	return t.out
+}
+
+// tokenizeUnicode is Tokenize with Unicode word segmentation throughout
+// (the reference the ASCII fast path must agree with).
+func tokenizeUnicode(input []byte) analysis.TokenStream {
+	t := tokenizer{input: input, connEnd: -1}
+	t.unicodeWords(0, len(input))
+	t.closeCur()
+	return t.out
+}
+
+// nextRegion returns the end of the region of input that starts at start:
+// a run of lines made only of ASCII bytes (ascii true), or a single line
+// holding other bytes. Word segmentation never joins across a line break,
+// and neither do connectors, so regions are tokenized independently.
+func nextRegion(input []byte, start int) (end int, ascii bool) {
+	lineStart := start
+	for i := start; i < len(input); i++ {
+		switch c := input[i]; {
+		case c == '\n':
+			lineStart = i + 1
+		case c >= utf8.RuneSelf:
+			if lineStart > start {
+				return lineStart, true
+			}
+			for i < len(input) && input[i] != '\n' {
+				i++
+			}
+			return min(i+1, len(input)), false
+		}
+	}
+	return len(input), true
+}
+
+// Segment kinds, as Unicode word segmentation reports them.
+const (
+	segNone   = iota // spaces, punctuation
+	segLetter        // a word with letters
+	segNumber        // a number
+	segIdeo          // one ideographic or kana character
+)
+
+// tokenizer builds the token stream from word segments: words that touch
+// through up to three connector characters are joined into one token.
+type tokenizer struct {
+	input   []byte
+	out     analysis.TokenStream
+	slab    tokenSlab
+	cur     *analysis.Token // the token being built, nil if none
+	connEnd int             // end of a connector run right after cur, -1 if none
+}
+
+func (t *tokenizer) closeCur() {
+	if t.cur != nil {
+		t.cur.Term = t.input[t.cur.Start:t.cur.End]
+		t.cur.Position = len(t.out) + 1
+		t.out = append(t.out, t.cur)
+		t.cur = nil
+	}
+	t.connEnd = -1
+}
+
+// segment takes the next word segment, input[start:end].
+func (t *tokenizer) segment(start, end, kind int) {
+	cur := t.cur
+	switch kind {
+	case segNone:
+		run := start
+		if t.connEnd >= 0 {
+			run = t.connEnd
+		} else if cur != nil {
+			run = cur.End
+		}
+		if cur != nil && run == start && end-cur.End <= 3 && allConnectors(t.input[start:end]) {
+			t.connEnd = end
+			return
+		}
+		t.closeCur()
+	case segIdeo:
+		t.closeCur()
+		t.cur = t.slab.next(len(t.input))
+		t.cur.Start, t.cur.End, t.cur.Type = start, end, analysis.Ideographic
+		t.closeCur()
+	default:
+		if cur != nil && t.connEnd == start && end-cur.Start <= maxTokenBytes {
+			cur.End = end
+			cur.Type = analysis.AlphaNumeric
+			t.connEnd = -1
+			return
+		}
+		t.closeCur()
+		t.cur = t.slab.next(len(t.input))
+		t.cur.Start, t.cur.End, t.cur.Type = start, end, analysis.AlphaNumeric
+		if kind == segNumber {
+			t.cur.Type = analysis.Numeric
+		}
+	}
+}
+
+// unicodeWords segments input[start:end] with Unicode word segmentation
+// (UAX #29).
+func (t *tokenizer) unicodeWords(start, end int) {
+	seg := segment.NewWordSegmenterDirect(t.input[start:end])
+	off := start
 	for seg.Segment() {
-		start, end := off, off+len(seg.Bytes())
-		off = end
+		s, e := off, off+len(seg.Bytes())
+		off = e
 		switch seg.Type() {
 		case segment.None:
-			b := seg.Bytes()
-			run := start
-			if connEnd >= 0 {
-				run = connEnd
-			} else if cur != nil {
-				run = cur.End
-			}
-			if cur != nil && run == start && end-cur.End <= 3 && allConnectors(b) {
-				connEnd = end
-				continue
-			}
-			closeCur()
+			t.segment(s, e, segNone)
 		case segment.Ideo, segment.Kana:
-			closeCur()
-			cur = slab.next(len(input))
-			cur.Start, cur.End, cur.Type = start, end, analysis.Ideographic
-			closeCur()
+			t.segment(s, e, segIdeo)
+		case segment.Number:
+			t.segment(s, e, segNumber)
 		default:
-			if cur != nil && connEnd == start && end-cur.Start <= maxTokenBytes {
-				cur.End = end
-				cur.Type = analysis.AlphaNumeric
-				connEnd = -1
-				continue
-			}
-			closeCur()
-			cur = slab.next(len(input))
-			cur.Start, cur.End, cur.Type = start, end, analysis.AlphaNumeric
-			if seg.Type() == segment.Number {
-				cur.Type = analysis.Numeric
-			}
+			t.segment(s, e, segLetter)
 		}
 	}
-	closeCur()
-	return out
+}
+
+// ASCII classes of UAX #29's word rules.
+const (
+	asciiOther  = iota
+	asciiLetter // ALetter
+	asciiDigit  // Numeric
+	asciiExtend // ExtendNumLet: _
+	asciiMidL   // MidLetter: :
+	asciiMidNL  // MidNumLet and Single_Quote: . '
+	asciiMidN   // MidNum: , ;
+)
+
+var asciiClass = func() (c [128]uint8) {
+	for b := 'a'; b <= 'z'; b++ {
+		c[b], c[b-'a'+'A'] = asciiLetter, asciiLetter
+	}
+	for b := '0'; b <= '9'; b++ {
+		c[b] = asciiDigit
+	}
+	c['_'], c[':'], c['.'], c['\''], c[','], c[';'] = asciiExtend, asciiMidL, asciiMidNL, asciiMidNL, asciiMidN, asciiMidN
+	return c
+}()
+
+// asciiWords segments input[start:end], which is all ASCII, as Unicode
+// word segmentation would (rules WB5 to WB13b; TestASCIIFastPath checks
+// the two agree), without its per-rune table lookups.
+func (t *tokenizer) asciiWords(start, end int) {
+	in := t.input
+	for i := start; i < end; {
+		c := asciiClass[in[i]]
+		if c != asciiLetter && c != asciiDigit && c != asciiExtend {
+			t.segment(i, i+1, segNone)
+			i++
+			continue
+		}
+		letters, digits := c == asciiLetter, c == asciiDigit
+		j := i + 1
+		for j < end {
+			c := asciiClass[in[j]]
+			if c == asciiLetter || c == asciiDigit || c == asciiExtend {
+				letters, digits = letters || c == asciiLetter, digits || c == asciiDigit
+				j++
+				continue
+			}
+			if j+1 >= end {
+				break
+			}
+			prev, next := asciiClass[in[j-1]], asciiClass[in[j+1]]
+			if prev == asciiLetter && next == asciiLetter && (c == asciiMidL || c == asciiMidNL) ||
+				prev == asciiDigit && next == asciiDigit && (c == asciiMidN || c == asciiMidNL) {
+				j += 2
+				continue
+			}
+			break
+		}
+		// A word without letters but with digits is a number.
+		kind := segLetter
+		if digits && !letters {
+			kind = segNumber
+		}
+		t.segment(i, j, kind)
+		i = j
+	}
 }
 
 // tokenSlab hands out tokens from chunks, to allocate a few large blocks

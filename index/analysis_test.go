@@ -2,7 +2,10 @@ package index
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -130,6 +133,39 @@ func TestLongTokensBounded(t *testing.T) {
 		}
 		if a == TextAnalyzer && (len(toks) == 0 || toks[0] != "abc@1") {
 			t.Errorf("%s: parts of a long token are missing: %.60q", a, toks)
+		}
+	}
+}
+
+// TestASCIIFastPath checks that the tokenizer's ASCII fast path gives the
+// tokens Unicode word segmentation gives, on tricky text and on the Go
+// source tree when it is present.
+func TestASCIIFastPath(t *testing.T) {
+	texts := []string{
+		"___ a_ _a 1_ x86_64 3.14 1,000 don't a' 'a a:b a::b a.b. 1.a a.1 1;2 1'2 a'1 a  b\r\n\n\t x",
+		"sync.Mutex read_file a/b/c.go std::vector user@example.com foo--bar a---b a----b .x. x... 1.2.3 v1.2",
+		"mixed ünïcode line\nascii line.x\n中文 and more\r\nend_",
+		strings.Repeat("ab.", 200) + " " + strings.Repeat("x", 300),
+	}
+	root := filepath.Join(runtime.GOROOT(), "src", "strings")
+	if files, _ := filepath.Glob(filepath.Join(root, "*.go")); len(files) > 0 {
+		for _, f := range files {
+			if b, err := os.ReadFile(f); err == nil {
+				texts = append(texts, string(b))
+			}
+		}
+	}
+	for _, text := range texts {
+		got, want := codeTokenizer{}.Tokenize([]byte(text)), tokenizeUnicode([]byte(text))
+		if len(got) != len(want) {
+			t.Fatalf("%.40q: %d tokens, want %d", text, len(got), len(want))
+		}
+		for i := range got {
+			g, w := got[i], want[i]
+			if string(g.Term) != string(w.Term) || g.Start != w.Start || g.End != w.End || g.Position != w.Position {
+				t.Fatalf("%.40q: token %d = %q %d-%d@%d, want %q %d-%d@%d", text, i,
+					g.Term, g.Start, g.End, g.Position, w.Term, w.Start, w.End, w.Position)
+			}
 		}
 	}
 }

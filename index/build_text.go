@@ -224,17 +224,19 @@ func analyze(a analysis.Analyzer, text string) [][]string {
 	return out
 }
 
-// maxProximityTerms bounds the plain terms a proximity boost spans.
+// maxProximityTerms bounds the plain terms a proximity boost spans as one
+// phrase; a longer query is rewarded pair by pair instead.
 const maxProximityTerms = 8
 
 // proximity returns an optional clause that rewards documents where the
 // plain terms of a query appear next to each other, in order: the query
 // read file ranks "read the file" and read_file above a document that
-// mentions read and file apart. nil when it does not apply.
+// mentions read and file apart. Up to maxProximityTerms terms form one
+// phrase (weight Phrase); a longer, question-like query (where a phrase of
+// all its words would almost never match) rewards each pair of neighbouring
+// words instead (weight Bigram): "boundary layer" in "what is the effect
+// of the boundary layer on ..." . nil when it does not apply.
 func (b *builder) proximity(a *query.And) bq.Query {
-	if b.boosts.Phrase <= 0 {
-		return nil
-	}
 	var words []string
 	for _, c := range a.Clauses {
 		t, ok := c.Node.(*query.Term)
@@ -243,20 +245,52 @@ func (b *builder) proximity(a *query.And) bq.Query {
 		}
 		words = append(words, t.Text)
 	}
-	if len(words) < 2 || len(words) > maxProximityTerms {
+	if len(words) < 2 {
+		return nil
+	}
+	phrases, w := [][][]string(nil), b.boosts.Phrase
+	if len(words) > maxProximityTerms {
+		w = b.boosts.Bigram
+	}
+	if w <= 0 {
 		return nil
 	}
 	positions := analyze(b.text, strings.Join(words, " "))
 	if len(positions) < 2 {
 		return nil
 	}
+	if len(words) > maxProximityTerms {
+		phrases = bigrams(positions)
+	} else {
+		phrases = [][][]string{positions}
+	}
 	var qs []bq.Query
 	for _, f := range b.scope("") {
-		if f.phrases {
-			q := bq.NewMultiPhraseQuery(positions, f.main)
-			q.SetBoost(f.weight * b.boosts.Phrase)
+		if !f.phrases {
+			continue
+		}
+		for _, p := range phrases {
+			q := bq.NewMultiPhraseQuery(p, f.main)
+			q.SetBoost(f.weight * w)
 			qs = append(qs, q)
 		}
 	}
 	return disjunction(qs, 1)
+}
+
+// bigrams returns each pair of neighbouring positions that hold terms,
+// with the empty positions (stop words) between them kept as gaps.
+func bigrams(positions [][]string) [][][]string {
+	var out [][][]string
+	prev := -1
+	for i, p := range positions {
+		if len(p) == 0 {
+			continue
+		}
+		if prev >= 0 {
+			out = append(out, positions[prev:i+1])
+		}
+		prev = i
+	}
+	return out
 }

@@ -6,7 +6,6 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/analysis/token/length"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
-	"github.com/blevesearch/bleve/v2/analysis/token/porter"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/single"
 	bindex "github.com/blevesearch/bleve_index_api"
 
@@ -17,7 +16,7 @@ import (
 // way that makes an existing index inconsistent with new queries. Open
 // refuses an index built with another version; the caller rebuilds it from
 // the record store.
-const MappingVersion = 1
+const MappingVersion = 2
 
 // Analyzer names defined in the mapping.
 const (
@@ -78,7 +77,7 @@ func NewMapping() (*mapping.IndexMappingImpl, error) {
 			"type":      custom.Name,
 			"tokenizer": codeTokenizerName,
 			"token_filters": []any{
-				subwordFilterName, en.PossessiveName, lowercase.Name, en.StopName, porter.Name, lengthFilterName,
+				subwordFilterName, en.PossessiveName, lowercase.Name, en.StopName, stemFilterName, lengthFilterName,
 			},
 		},
 		ExactAnalyzer: {

@@ -56,9 +56,11 @@ type SearchOptions struct {
 // Boosts are the weights of the fields searched by a plain term. An exact
 // (unstemmed, whole-token) match adds Exact times the field's weight, and
 // the plain terms of a query found next to each other, in order, add
-// Phrase times the field's weight.
+// Phrase times the field's weight. In a query of more than eight plain
+// terms, each pair of neighbouring terms found next to each other adds
+// Bigram times the field's weight instead.
 type Boosts struct {
-	Name, Title, Path, Content, Meta, Exact, Phrase float64
+	Name, Title, Path, Content, Meta, Exact, Phrase, Bigram float64
 }
 
 // DefaultSearchOptions returns the options used when nothing is configured.
@@ -67,7 +69,7 @@ func DefaultSearchOptions() SearchOptions {
 		MaxTermSearchers: 4096,
 		FacetSize:        10,
 		DefaultLimit:     20,
-		Boosts:           Boosts{Name: 2, Title: 0.5, Path: 1, Content: 1, Meta: 0.5, Exact: 0.25, Phrase: 1},
+		Boosts:           Boosts{Name: 2, Title: 0.5, Path: 1, Content: 1, Meta: 0.5, Exact: 0.25, Phrase: 1, Bigram: 0.75},
 		MinShould:        MinShouldMatch,
 	}
 }
@@ -87,7 +89,7 @@ func (o SearchOptions) Validate() error {
 		return fmt.Errorf("index: Timeout is negative")
 	}
 	b := o.Boosts
-	for _, w := range []float64{b.Name, b.Title, b.Path, b.Content, b.Meta, b.Exact, b.Phrase} {
+	for _, w := range []float64{b.Name, b.Title, b.Path, b.Content, b.Meta, b.Exact, b.Phrase, b.Bigram} {
 		if w < 0 {
 			return fmt.Errorf("index: negative boost in %+v", b)
 		}

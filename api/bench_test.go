@@ -14,9 +14,20 @@ import (
 )
 
 // BenchmarkSearchOverHTTP measures what the API adds to a search: routing,
-// parameter parsing, metrics and the JSON of 20 hits over a loopback
-// keep-alive connection, with a searcher that costs nothing.
+// parameter parsing, the bearer token check, rate limiting, metrics and the
+// JSON of 20 hits over a loopback keep-alive connection, with a searcher
+// that costs nothing; plain HTTP and HTTPS (as nodes serve it by default).
 func BenchmarkSearchOverHTTP(b *testing.B) {
+	for _, tls := range []bool{false, true} {
+		name := "http"
+		if tls {
+			name = "https"
+		}
+		b.Run(name, func(b *testing.B) { benchSearch(b, tls) })
+	}
+}
+
+func benchSearch(b *testing.B, tls bool) {
 	hits := make([]ds.Hit, 20)
 	for i := range hits {
 		hits[i] = ds.Hit{FileID: fileA, Name: "telemetry_server.go", Path: "src/telemetry_server.go", Share: "sample",
@@ -25,17 +36,23 @@ func BenchmarkSearchOverHTTP(b *testing.B) {
 	s := fakeSearcher{fn: func(context.Context, ds.SearchRequest) (ds.SearchResult, error) {
 		return ds.SearchResult{Total: 87, Hits: hits, Partitions: ds.PartitionCount{Total: 1, Answered: 1}}, nil
 	}}
-	srv, err := New(Config{Searcher: s, Files: fakeFiles{}, Cluster: fakeCluster{}, Status: fakeStatus{}, Registry: prometheus.NewRegistry()})
+	srv, err := New(testConfig(Config{Searcher: s, Files: fakeFiles{}, Cluster: fakeCluster{}, Status: fakeStatus{}, Registry: prometheus.NewRegistry()}))
 	if err != nil {
 		b.Fatal(err)
 	}
-	ts := httptest.NewServer(srv)
+	ts := httptest.NewUnstartedServer(srv)
+	if tls {
+		ts.StartTLS()
+	} else {
+		ts.Start()
+	}
 	defer ts.Close()
 	c := ts.Client()
-	url := ts.URL + "/api/search?q=mutex&facets=false&highlight=false"
+	req, _ := http.NewRequest("GET", ts.URL+"/api/search?q=mutex&facets=false&highlight=false", nil)
+	req.Header.Set("Authorization", "Bearer "+tokenFor(b, "u1", "ann", "user"))
 	b.ResetTimer()
 	for b.Loop() {
-		resp, err := c.Get(url)
+		resp, err := c.Do(req)
 		if err != nil {
 			b.Fatal(err)
 		}

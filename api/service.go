@@ -84,6 +84,10 @@ type NodeInfo struct {
 	Phi          float64   `json:"phi"`
 	LastSeenAt   time.Time `json:"last_heartbeat,omitzero"`
 	JoinedAt     time.Time `json:"joined_at,omitzero"`
+	// Breaker is the state of this node's circuit breaker towards that
+	// node's internal address: closed, open or half-open; empty when this
+	// node has not called it.
+	Breaker string `json:"breaker,omitempty"`
 }
 
 // NodeStatus is GET /api/status: what this node holds and is doing.

@@ -65,6 +65,7 @@ var _ api.Cluster = clusterInfo{}
 
 func (c clusterInfo) Info(context.Context) (api.ClusterInfo, error) {
 	st := c.n.cluster.Status()
+	breakers := c.n.cluster.Client().Breakers()
 	info := api.ClusterInfo{
 		ClusterID: st.ClusterID, Self: st.NodeID, LeaderID: st.LeaderID, Term: st.Term,
 		FencingToken: st.FencingToken, RaftState: st.RaftState, Index: st.Index, Config: st.Config,
@@ -78,6 +79,7 @@ func (c clusterInfo) Info(context.Context) (api.ClusterInfo, error) {
 			ID: m.ID, HTTPAddr: m.HTTPAddr, InternalAddr: m.InternalAddr, Role: role, Status: string(m.Status),
 			StatusSince: m.StatusSince, Self: m.ID == st.NodeID, Leader: m.ID == st.LeaderID, Voter: m.Voter,
 			Standby: m.Standby, Phi: m.Phi, LastSeenAt: m.LastHeartbeat, JoinedAt: m.JoinedAt,
+			Breaker: breakers[m.InternalAddr],
 		})
 	}
 	for _, s := range st.Services {

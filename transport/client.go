@@ -218,6 +218,18 @@ func (c *Client) breaker(host string) *gobreaker.CircuitBreaker[*http.Response] 
 	return b
 }
 
+// Breakers returns the state of the circuit breaker of every host this
+// client has called ("closed", "open" or "half-open"), keyed by host:port.
+func (c *Client) Breakers() map[string]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]string, len(c.breakers))
+	for host, b := range c.breakers {
+		out[host] = b.State().String()
+	}
+	return out
+}
+
 // DoJSON sends in (if not nil) as JSON and decodes a 2xx response into out
 // (if not nil). Non-2xx responses become *StatusError.
 func (c *Client) DoJSON(ctx context.Context, method, url string, in, out any, opts ...CallOption) error {

@@ -235,8 +235,16 @@ func TestBreakerOpens(t *testing.T) {
 	f := newFixture(t)
 	f.status.Store(500)
 	c := NewClient(ClientConfig(f.client, ProtoHTTP, nil), ClientOptions{MaxAttempts: 1, BreakerFailures: 2, BreakerOpenFor: time.Hour})
-	for range 2 {
-		get(c, "https://"+f.addr+"/x")
+	if len(c.Breakers()) != 0 {
+		t.Fatalf("breakers before any call: %v", c.Breakers())
+	}
+	get(c, "https://"+f.addr+"/x")
+	if st := c.Breakers()[f.addr]; st != "closed" {
+		t.Fatalf("after one failure the breaker is %q, want closed", st)
+	}
+	get(c, "https://"+f.addr+"/x")
+	if st := c.Breakers()[f.addr]; st != "open" {
+		t.Fatalf("after two failures the breaker is %q, want open", st)
 	}
 	if _, err := get(c, "https://"+f.addr+"/x"); !errors.Is(err, ErrBreakerOpen) {
 		t.Fatalf("third call: %v, want breaker open", err)

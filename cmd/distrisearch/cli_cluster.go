@@ -81,7 +81,7 @@ func runNodes(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "cluster %s  leader %s  term %d  fencing token %d  (seen from %s, %s)\n\n",
 		info.ClusterID, orDash(info.LeaderID), info.Term, info.FencingToken, info.Self, info.RaftState)
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NODE\tROLE\tSTATUS\tVOTER\tPHI\tLAST HEARTBEAT\tHTTP\tINTERNAL")
+	fmt.Fprintln(tw, "NODE\tROLE\tSTATUS\tVOTER\tPHI\tLAST HEARTBEAT\tBREAKER\tHTTP\tINTERNAL")
 	for _, n := range info.Nodes {
 		mark := ""
 		if n.Self {
@@ -91,7 +91,7 @@ func runNodes(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if !n.LastSeenAt.IsZero() {
 			hb = n.LastSeenAt.Format("15:04:05")
 		}
-		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%v\t%.2f\t%s\t%s\t%s\n", n.ID, mark, n.Role, n.Status, n.Voter, n.Phi, hb, orDash(n.HTTPAddr), n.InternalAddr)
+		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%v\t%.2f\t%s\t%s\t%s\t%s\n", n.ID, mark, n.Role, n.Status, n.Voter, n.Phi, hb, orDash(n.Breaker), orDash(n.HTTPAddr), n.InternalAddr)
 	}
 	_ = tw.Flush()
 	if len(info.Services) > 0 {

@@ -193,6 +193,21 @@ func TestAuditIsReplicatedAndSurvivesItsNode(t *testing.T) {
 		return err == nil && st.Data != nil && len(st.Data.Partitions) > 0 && len(st.Data.UnderReplicated) == 0 &&
 			len(st.Data.Partitions[0].Replicas) == 3
 	})
+	// Node 1 called the others (audit copies): its breakers towards them
+	// are closed, and GET /api/nodes says so.
+	info, err := c1.Cluster(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := 0
+	for _, m := range info.Nodes {
+		if !m.Self && m.Breaker == "closed" {
+			closed++
+		}
+	}
+	if closed == 0 {
+		t.Fatalf("no closed breaker towards the other members: %+v", info.Nodes)
+	}
 	// The leader took the membership lock to register the other two.
 	locks, err := others[0].Audit(ctx, client.AuditFilter{Node: n1.ID(), Action: "lock_grant"})
 	if err != nil || len(locks.Entries) < 2 || !strings.HasPrefix(locks.Entries[0].Resource, "lock:") {

@@ -463,3 +463,47 @@ func TestEmergencyRotationRetiresEveryOlderKey(t *testing.T) {
 		t.Fatal("the new key is not current")
 	}
 }
+
+// TestAuditHeads: a member's published audit head is kept until a newer
+// one (a higher sequence number) arrives; an older one, a malformed one or
+// one of an unknown node changes nothing.
+func TestAuditHeads(t *testing.T) {
+	a, _ := newAuthApplier(t)
+	h := func(seq uint64, c byte) AuditHead {
+		return AuditHead{Node: "n1", Seq: seq, Hash: strings.Repeat(string(c), 64)}
+	}
+	a.now = a.now.Add(time.Minute)
+	a.must(opAuditHead, h(10, 'a'), 0)
+	if got := a.s.view().AuditHeads["n1"]; got.Seq != 10 || !got.Written.Equal(a.now) {
+		t.Fatalf("head %+v", got)
+	}
+	a.must(opAuditHead, h(5, 'b'), 0) // older: a restarted chain keeps the higher anchor
+	if got := a.s.view().AuditHeads["n1"]; got.Seq != 10 || got.Hash[0] != 'a' {
+		t.Fatalf("an older head replaced the newer: %+v", got)
+	}
+	a.must(opAuditHead, h(12, 'c'), 0)
+	if got := a.s.view().AuditHeads["n1"]; got.Seq != 12 {
+		t.Fatalf("a newer head was ignored: %+v", got)
+	}
+	for name, bad := range map[string]AuditHead{
+		"unknown member": {Node: "n9", Seq: 1, Hash: strings.Repeat("a", 64)},
+		"short hash":     {Node: "n1", Seq: 20, Hash: "abc"},
+		"not hex":        {Node: "n1", Seq: 20, Hash: strings.Repeat("z", 64)},
+		"seq 0":          {Node: "n1", Seq: 0, Hash: strings.Repeat("a", 64)},
+	} {
+		if err := a.do(opAuditHead, bad, 0).err(); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(a.s); err != nil {
+		t.Fatal(err)
+	}
+	restored := newState()
+	if err := json.NewDecoder(&buf).Decode(restored); err != nil {
+		t.Fatal(err)
+	}
+	if restored.view().AuditHeads["n1"] != a.s.view().AuditHeads["n1"] {
+		t.Fatal("audit heads did not survive a snapshot")
+	}
+}

@@ -32,6 +32,7 @@ const (
 	opUserUpdate    op = "user.update"
 	opTokenKey      op = "token_key.rotate"
 	opTokenRevoke   op = "token.revoke"
+	opAuditHead     op = "audit.head"
 )
 
 // leaderOnly ops are proposed by the leader for itself and carry its fence;

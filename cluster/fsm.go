@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"sync"
 	"time"
 
@@ -30,6 +31,7 @@ type fsm struct {
 	keys     []TokenKey
 	revoked  map[string]time.Time
 	cutoffs  map[string]time.Time
+	heads    map[string]AuditHead
 }
 
 var _ raft.FSM = (*fsm)(nil)
@@ -92,11 +94,14 @@ func (f *fsm) View() (*View, <-chan struct{}) {
 			f.revoked = f.st.revoked()
 			f.cutoffs = f.st.cutoffs()
 		}
+		if f.dirty&partAudit != 0 {
+			f.heads = maps.Clone(f.st.AuditHeads)
+		}
 		f.dirty = 0
 		s := f.st
 		f.view = &View{Index: s.Index, Config: s.Config, Leader: s.Leader, Time: s.Now,
 			Members: f.members, Services: f.services, Locks: f.locks,
-			TokenKeys: f.keys, CurrentTokenKey: s.CurrentKey, Revoked: f.revoked, TokenCutoffs: f.cutoffs}
+			TokenKeys: f.keys, CurrentTokenKey: s.CurrentKey, Revoked: f.revoked, TokenCutoffs: f.cutoffs, AuditHeads: f.heads}
 	}
 	return f.view, f.changed
 }

@@ -208,7 +208,7 @@ func (n *Node) apply(ctx context.Context, o op, data any) (result, error) {
 // forwardable lists the commands a follower may send to the leader.
 var forwardable = map[op]bool{opServicePut: true, opServiceDelete: true, opTokenAdd: true,
 	opLockAcquire: true, opLockRenew: true, opLockRelease: true,
-	opUserAdd: true, opUserUpdate: true, opTokenKey: true, opTokenRevoke: true}
+	opUserAdd: true, opUserUpdate: true, opTokenKey: true, opTokenRevoke: true, opAuditHead: true}
 
 func (n *Node) handleApply(w http.ResponseWriter, r *http.Request) {
 	var c command

@@ -3,6 +3,7 @@ package cluster
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -38,6 +39,8 @@ type state struct {
 	// Cutoffs void a user's tokens issued before the time: set when the
 	// user is disabled or their password, roles or groups change.
 	Cutoffs map[string]time.Time `json:"token_cutoffs,omitempty"` // user id -> cutoff
+	// AuditHeads anchors each node's audit chain: its latest published head.
+	AuditHeads map[string]AuditHead `json:"audit_heads,omitempty"`
 
 	// revNext is when the next revocation may be pruned: the earliest
 	// expiry + RevocationGrace, or zero when unknown (after a restore). It
@@ -123,6 +126,8 @@ func (s *state) apply(index, term uint64, c command) result {
 		return decodeApply(c, func(p tokenKeyCmd) result { return s.applyTokenKey(p) })
 	case opTokenRevoke:
 		return decodeApply(c, func(p tokenRevokeCmd) result { return s.applyRevoke(p) })
+	case opAuditHead:
+		return decodeApply(c, func(p AuditHead) result { return s.applyAuditHead(p) })
 	}
 	return failed(ErrInvalid, fmt.Sprintf("unknown command %q", c.Op))
 }
@@ -347,7 +352,8 @@ const (
 	partLocks
 	partTokenKeys
 	partRevoked
-	partAll = partMembers | partServices | partLocks | partTokenKeys | partRevoked
+	partAudit
+	partAll = partMembers | partServices | partLocks | partTokenKeys | partRevoked | partAudit
 )
 
 // partsOf says which parts of the view a command may change.
@@ -358,6 +364,7 @@ var partsOf = map[op]uint8{
 	opServicePut: partServices, opServiceDelete: partServices,
 	opLockAcquire: partLocks, opLockRenew: partLocks, opLockRelease: partLocks,
 	opTokenKey: partTokenKeys, opTokenRevoke: partRevoked, opUserUpdate: partRevoked,
+	opAuditHead: partAudit,
 }
 
 func (s *state) members() []Member {
@@ -391,7 +398,7 @@ func (s *state) locks() []Lock {
 func (s *state) view() *View {
 	return &View{Index: s.Index, Config: s.Config, Leader: s.Leader, Time: s.Now,
 		Members: s.members(), Services: s.services(), Locks: s.locks(),
-		TokenKeys: s.tokenKeys(), CurrentTokenKey: s.CurrentKey, Revoked: s.revoked(), TokenCutoffs: s.cutoffs()}
+		TokenKeys: s.tokenKeys(), CurrentTokenKey: s.CurrentKey, Revoked: s.revoked(), TokenCutoffs: s.cutoffs(), AuditHeads: maps.Clone(s.AuditHeads)}
 }
 
 func clonePtr[T any](p *T) *T {

@@ -145,6 +145,10 @@ type View struct {
 	// TokenCutoffs maps user ids to a time: that user's tokens issued
 	// before it are void (disabled, new password, new roles or groups).
 	TokenCutoffs map[string]time.Time `json:"token_cutoffs,omitempty"`
+	// AuditHeads are the latest audit chain heads each node published: the
+	// anchors that make a truncated or rewritten chain detectable on any
+	// node that holds it.
+	AuditHeads map[string]AuditHead `json:"audit_heads,omitempty"`
 }
 
 // TokenKey returns the kept token key named kid.

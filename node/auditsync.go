@@ -35,30 +35,42 @@ const auditPushBatch = 500
 // chain once, then pushes entries after it. A push starts as soon as an
 // entry is recorded (wake) and at least every interval, so copies lag the
 // origin by about a round trip while the holders are reachable.
+//
+// Every anchorEvery it also publishes the chain's head to the Raft state
+// (cluster.RecordAuditHead), where no single node's disk can change it.
 type auditSync struct {
-	log      *audit.Log
-	c        *cluster.Node
-	self     string
-	interval time.Duration
-	wake     <-chan struct{}
-	logger   *slog.Logger
+	log         *audit.Log
+	c           *cluster.Node
+	self        string
+	interval    time.Duration
+	anchorEvery time.Duration
+	wake        <-chan struct{}
+	logger      *slog.Logger
+	published   uint64 // the head seq last anchored in Raft; owned by Run
 	// acked is what each holder is known to hold of our chain. Owned by
 	// the Run goroutine.
 	acked map[string]uint64
 }
 
-func newAuditSync(l *audit.Log, c *cluster.Node, self string, interval time.Duration, wake <-chan struct{}, logger *slog.Logger) *auditSync {
-	return &auditSync{log: l, c: c, self: self, interval: interval, wake: wake, logger: logger, acked: map[string]uint64{}}
+// newAuditSync builds the node's audit replication loop.
+func (n *Node) newAuditSync() *auditSync {
+	return &auditSync{log: n.audit, c: n.cluster, self: n.id, interval: time.Second, anchorEvery: n.cfg.AuditAnchorInterval,
+		wake: n.auditWake, logger: n.log.With("component", "audit-sync"), acked: map[string]uint64{}}
 }
 
 // Run pushes until ctx ends.
 func (a *auditSync) Run(ctx context.Context) {
 	t := time.NewTicker(a.interval)
 	defer t.Stop()
+	anchor := time.NewTicker(a.anchorEvery)
+	defer anchor.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-anchor.C:
+			a.anchor(ctx)
+			continue
 		case <-t.C:
 		case <-a.wake:
 		}
@@ -80,6 +92,19 @@ func (a *auditSync) Run(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// anchor publishes the chain's head to the Raft state when it moved.
+func (a *auditSync) anchor(ctx context.Context) {
+	h, err := a.log.Head()
+	if err != nil || h.Seq <= a.published {
+		return
+	}
+	if err := a.c.RecordAuditHead(ctx, h.Seq, h.Hash.String()); err != nil {
+		a.logger.Debug("audit head not anchored", "seq", h.Seq, "err", err)
+		return
+	}
+	a.published = h.Seq
 }
 
 // push sends the holder what it lacks of our chain, a batch at a time.
@@ -184,10 +209,38 @@ func auditHandlers(l *audit.Log) (head, ingest http.HandlerFunc) {
 }
 
 // auditLog is the node's audit log as the API and the control plane use
-// it: every recorded entry also wakes the replication loop.
+// it: every recorded entry also wakes the replication loop, and Verify
+// checks the chains against the heads anchored in the Raft state too.
 type auditLog struct {
 	*audit.Log
 	wake chan<- struct{}
+	c    *cluster.Node
+	self string
+}
+
+func (n *Node) auditLog() auditLog {
+	return auditLog{Log: n.audit, wake: n.auditWake, c: n.cluster, self: n.id}
+}
+
+// Verify checks every chain held against its local anchor and the Raft
+// anchors: all of them for this node's own chain; for a copy of another
+// node's chain, those it has already received (a copy that lags behind
+// is not a broken one).
+func (a auditLog) Verify(ctx context.Context) (audit.Report, error) {
+	var anchors []audit.Anchor
+	for node, h := range a.c.View().AuditHeads {
+		var hash audit.Hash
+		if hash.UnmarshalText([]byte(h.Hash)) != nil {
+			continue
+		}
+		if node != a.self {
+			if held, err := a.ChainHead(node); err != nil || held < h.Seq {
+				continue
+			}
+		}
+		anchors = append(anchors, audit.Anchor{Node: node, Seq: h.Seq, Hash: hash, Written: h.Written})
+	}
+	return a.VerifyAnchors(ctx, anchors...)
 }
 
 // Append records e and asks for it to be copied now.

@@ -75,6 +75,9 @@ type Config struct {
 	AnonymousSearch bool `yaml:"anonymous_search"`
 	// RateLimits bound requests to the public API.
 	RateLimits RateLimits `yaml:"rate_limits"`
+	// AuditAnchorInterval is how often the node publishes its audit chain's
+	// head to the Raft state (when it moved); default 1 minute.
+	AuditAnchorInterval time.Duration `yaml:"audit_anchor_interval"`
 	// ReadHeaderTimeout bounds the time a client may take to send its
 	// request headers (slow-header attacks); default 10s.
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
@@ -110,6 +113,9 @@ func (c *Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		return fmt.Errorf("http address %q must be host:port: %w", c.HTTPAddr, err)
+	}
+	if c.AuditAnchorInterval <= 0 {
+		c.AuditAnchorInterval = time.Minute
 	}
 	if c.ReadHeaderTimeout <= 0 {
 		c.ReadHeaderTimeout = 10 * time.Second

@@ -158,7 +158,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	}
 	srv, err := api.New(api.Config{
 		Searcher: searcher{n}, Files: files{n}, Cluster: clusterInfo{n}, Status: status{n}, Events: n.bus,
-		Accounts: accounts{n.cluster}, Tokens: tokens, Access: newAccess(n.id, n.cfg.Shares), Audit: auditLog{n.audit, n.auditWake},
+		Accounts: accounts{n.cluster}, Tokens: tokens, Access: newAccess(n.id, n.cfg.Shares), Audit: n.auditLog(),
 		Limits: limits, AnonymousSearch: n.cfg.AnonymousSearch, DataPlane: dataPlane{n.data},
 		Logger: n.cfg.Logger, Registry: n.registry, Now: n.cfg.Now,
 	})
@@ -188,7 +188,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if err := n.data.Start(runCtx); err != nil {
 		return err
 	}
-	auditCopies := newAuditSync(n.audit, n.cluster, n.id, time.Second, n.auditWake, n.log.With("component", "audit-sync"))
+	auditCopies := n.newAuditSync()
 	n.wg.Add(5)
 	go func() {
 		defer n.wg.Done()

@@ -150,7 +150,7 @@ func (a access) Shares() []api.SharePolicy { return a.shares }
 func (n *Node) auditLockGrant(l cluster.Lock) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, err := auditLog{n.audit, n.auditWake}.Append(ctx, audit.Entry{UserID: "node:" + n.id, Username: n.id, Action: audit.ActionLockGrant,
+	_, err := n.auditLog().Append(ctx, audit.Entry{UserID: "node:" + n.id, Username: n.id, Action: audit.ActionLockGrant,
 		Resource: "lock:" + l.Name, Result: audit.ResultSuccess, Details: map[string]string{
 			"owner": l.Owner, "fencing_token": strconv.FormatUint(l.Token, 10), "expires_at": l.ExpiresAt.UTC().Format(time.RFC3339Nano)}})
 	if err != nil {

@@ -164,6 +164,7 @@ func TestAuditIsReplicatedAndSurvivesItsNode(t *testing.T) {
 	}
 	first := DefaultConfig()
 	first.DataDir, first.HTTPAddr, first.InternalAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
+	first.AuditAnchorInterval = 100 * time.Millisecond
 	n1, c1 := startWith(t, first)
 	var others []*client.Client
 	for i := 0; i < 2; i++ {
@@ -186,6 +187,30 @@ func TestAuditIsReplicatedAndSurvivesItsNode(t *testing.T) {
 			}
 			return slices.ContainsFunc(page.Entries, func(e client.AuditEntry) bool { return e.Resource == "user:erin" })
 		})
+	}
+	// Node 1's chain head is anchored in the Raft state, and every holder
+	// of the chain verifies against it.
+	eventually(t, 10*time.Second, "node 1's audit head in the Raft state", func() bool {
+		return n1.Cluster().View().AuditHeads[n1.ID()].Seq >= 2
+	})
+	for i, c := range append([]*client.Client{c1}, others...) {
+		v, err := c.VerifyAudit(ctx)
+		if err != nil || !v.OK {
+			t.Fatalf("audit verify on node %d: %+v (%v)", i+1, v, err)
+		}
+	}
+	// An anchor beyond what node 1 holds (as after its tail was cut) makes
+	// its own verification fail; the copies, which simply have not received
+	// that far, stay intact.
+	if err := n1.Cluster().RecordAuditHead(ctx, 1_000_000, strings.Repeat("ab", 32)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "node 1 sees its chain as broken", func() bool {
+		v, err := c1.VerifyAudit(ctx)
+		return err == nil && !v.OK
+	})
+	if v, err := others[0].VerifyAudit(ctx); err != nil || !v.OK {
+		t.Fatalf("a copy that lags is reported broken: %+v (%v)", v, err)
 	}
 	// The data plane sees three live replicas for every partition.
 	eventually(t, 20*time.Second, "every partition fully replicated", func() bool {

@@ -40,12 +40,12 @@ func (s *Service) RunAntiEntropy(ctx context.Context) (Round, error) {
 	var trips int
 	l, err := s.layout()
 	if err == nil {
-		for _, p := range l.table.PartitionsOf(s.self) {
-			for _, r := range l.table.ReplicaSet(p) {
-				if r == s.self || !l.alive(r) || ctx.Err() != nil {
+		for _, p := range l.Table.PartitionsOf(s.self) {
+			for _, r := range l.Table.ReplicaSet(p) {
+				if r == s.self || !l.Alive(r) || ctx.Err() != nil {
 					continue
 				}
-				keys, st, err := s.syncPartition(ctx, l, p, l.members[r])
+				keys, st, err := s.syncPartition(ctx, l, p, l.Members[r])
 				trips += st.RoundTrips
 				rd.Compared++
 				if keys > 0 {
@@ -82,7 +82,7 @@ func (s *Service) RunAntiEntropy(ctx context.Context) (Round, error) {
 // differing keys, resolves them into the local copy, then pushes the
 // resolved local envelopes back, so both sides end equal. It returns the
 // number of keys exchanged.
-func (s *Service) syncPartition(ctx context.Context, l *layout, p int, m cluster.Member) (int, merkle.Stats, error) {
+func (s *Service) syncPartition(ctx context.Context, l *Layout, p int, m cluster.Member) (int, merkle.Stats, error) {
 	diffs, st, err := merkle.Reconcile(ctx, s.store.Tree(p), merklePeer{s: s, m: m, p: p})
 	if err != nil || len(diffs) == 0 {
 		return 0, st, err
@@ -105,7 +105,7 @@ func (s *Service) syncPartition(ctx context.Context, l *layout, p int, m cluster
 			break // nothing fitted: try again next round
 		}
 		for _, e := range resp.Entries {
-			if l.table.PartitionOf(e.Key) != p {
+			if l.Table.PartitionOf(e.Key) != p {
 				return 0, st, fmt.Errorf("peer sent key %q outside partition %d", e.Key, p)
 			}
 			if _, err := s.applyLocal(p, e); err != nil {

@@ -44,14 +44,14 @@ func (s *Service) write(ctx context.Context, key string, value []byte, tombstone
 	if err != nil {
 		return version.Version{}, err
 	}
-	p := l.table.PartitionOf(key)
-	set := l.table.ReplicaSet(p)
+	p := l.Table.PartitionOf(key)
+	set := l.Table.ReplicaSet(p)
 	// The base is this node's copy when it holds the partition: a write
 	// then descends from everything this replica has seen. Otherwise the
 	// write is blind; the HLC counter still orders it after this node's
 	// earlier writes (version.Counter).
 	var base version.Version
-	if l.table.Holds(s.self, p) {
+	if l.Table.Holds(s.self, p) {
 		if cur, ok, err := s.store.Get(p, key); err == nil && ok {
 			base = cur.Version
 		}
@@ -104,17 +104,17 @@ func (s *Service) write(ctx context.Context, key string, value []byte, tombstone
 
 // writeOne stores e on replica r, or a hint for r when r is not ALIVE or
 // fails. It returns nil only when r acknowledged.
-func (s *Service) writeOne(ctx context.Context, l *layout, p int, r string, e version.Envelope) error {
+func (s *Service) writeOne(ctx context.Context, l *Layout, p int, r string, e version.Envelope) error {
 	if r == s.self {
 		_, err := s.applyLocal(p, e)
 		return err
 	}
 	var err error
-	if !l.alive(r) {
+	if !l.Alive(r) {
 		err = errNotAlive
 	} else {
 		var res []WriteResult
-		res, err = s.sendWrites(ctx, l, l.members[r], []WriteEntry{{Partition: p, Envelope: e}})
+		res, err = s.sendWrites(ctx, l, l.Members[r], []WriteEntry{{Partition: p, Envelope: e}})
 		if err == nil && res[0].Code != CodeOK {
 			err = fmt.Errorf("replica %s: %s: %s", r, res[0].Code, res[0].Error)
 		}
@@ -160,8 +160,8 @@ func (s *Service) Get(ctx context.Context, key string, level quorum.Level) (Resu
 	if err != nil {
 		return Result{}, err
 	}
-	p := l.table.PartitionOf(key)
-	set := l.table.ReplicaSet(p)
+	p := l.Table.PartitionOf(key)
+	set := l.Table.ReplicaSet(p)
 	tr, err := quorum.ForRead(level, set)
 	if err != nil {
 		return Result{}, err
@@ -234,7 +234,7 @@ func (s *Service) resolveAnswers(got []answer) (*version.Envelope, error) {
 
 // readRepair waits for up to pending more answers, resolves all of them
 // and writes the result to every replica that answered with something else.
-func (s *Service) readRepair(ctx context.Context, l *layout, p int, got []answer, pending int, answers <-chan answer) {
+func (s *Service) readRepair(ctx context.Context, l *Layout, p int, got []answer, pending int, answers <-chan answer) {
 	for ; pending > 0; pending-- {
 		select {
 		case a := <-answers:
@@ -264,7 +264,7 @@ func (s *Service) readRepair(ctx context.Context, l *layout, p int, got []answer
 			_, err = s.applyLocal(p, *best)
 		} else {
 			var res []WriteResult
-			res, err = s.sendWrites(ctx, l, l.members[a.replica], []WriteEntry{{Partition: p, Envelope: *best}})
+			res, err = s.sendWrites(ctx, l, l.Members[a.replica], []WriteEntry{{Partition: p, Envelope: *best}})
 			if err == nil && res[0].Code != CodeOK {
 				err = errors.New(res[0].Code + ": " + res[0].Error)
 			}
@@ -279,7 +279,7 @@ func (s *Service) readRepair(ctx context.Context, l *layout, p int, got []answer
 }
 
 // readOne reads key's envelope from replica r.
-func (s *Service) readOne(ctx context.Context, l *layout, p int, r, key string) (*version.Envelope, error) {
+func (s *Service) readOne(ctx context.Context, l *Layout, p int, r, key string) (*version.Envelope, error) {
 	if r == s.self {
 		e, ok, err := s.store.Get(p, key)
 		if err != nil || !ok {
@@ -287,12 +287,12 @@ func (s *Service) readOne(ctx context.Context, l *layout, p int, r, key string) 
 		}
 		return &e, nil
 	}
-	if !l.alive(r) {
+	if !l.Alive(r) {
 		return nil, errNotAlive
 	}
 	var resp ReadResponse
 	path := PathRead + ResourceID(key) + "?partition=" + strconv.Itoa(p)
-	if err := s.call(ctx, l.members[r], http.MethodGet, path, nil, &resp); err != nil {
+	if err := s.call(ctx, l.Members[r], http.MethodGet, path, nil, &resp); err != nil {
 		return nil, err
 	}
 	if !resp.Found || resp.Envelope == nil {

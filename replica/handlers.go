@@ -29,12 +29,12 @@ func writeJSON(w http.ResponseWriter, v any) {
 }
 
 // partitionOK checks a partition number against the layout.
-func (s *Service) partitionOK(p int) (*layout, bool) {
+func (s *Service) partitionOK(p int) (*Layout, bool) {
 	l, err := s.layout()
 	if err != nil {
 		return nil, false
 	}
-	return l, p >= 0 && p < l.table.Partitions()
+	return l, p >= 0 && p < l.Table.Partitions()
 }
 
 func (s *Service) handleWrite(w http.ResponseWriter, r *http.Request) {
@@ -51,19 +51,19 @@ func (s *Service) handleWrite(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
-	resp := WriteResponse{ViewIndex: l.view.Index, Results: make([]WriteResult, len(req.Entries))}
+	resp := WriteResponse{ViewIndex: l.View.Index, Results: make([]WriteResult, len(req.Entries))}
 	for i, en := range req.Entries {
 		e := en.Envelope
 		switch {
 		case e.Validate() != nil || len(e.Value) > s.cfg.MaxValueBytes:
 			resp.Results[i] = WriteResult{Code: CodeInvalid, Error: "invalid envelope"}
-		case l.table.PartitionOf(e.Key) != en.Partition:
+		case l.Table.PartitionOf(e.Key) != en.Partition:
 			resp.Results[i] = WriteResult{Code: CodeInvalid, Error: "key is not in partition " + strconv.Itoa(en.Partition)}
-		case !l.table.Holds(s.self, en.Partition):
+		case !l.Table.Holds(s.self, en.Partition):
 			// A write for a partition this node does not hold in its view:
 			// the sender placed it with another membership. Refuse it so
 			// the sender keeps a hint rather than count a stray copy.
-			resp.Results[i] = WriteResult{Code: CodeNotReplica, Error: "partition " + strconv.Itoa(en.Partition) + " not held at view " + strconv.FormatUint(l.view.Index, 10)}
+			resp.Results[i] = WriteResult{Code: CodeNotReplica, Error: "partition " + strconv.Itoa(en.Partition) + " not held at view " + strconv.FormatUint(l.View.Index, 10)}
 		default:
 			if _, err := s.applyLocal(en.Partition, e); err != nil {
 				s.log.Error("apply", "key", e.Key, "err", err)
@@ -84,7 +84,7 @@ func (s *Service) handleRead(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := strconv.Atoi(r.URL.Query().Get("partition"))
 	l, ok := s.partitionOK(p)
-	if err != nil || !ok || l.table.PartitionOf(key) != p {
+	if err != nil || !ok || l.Table.PartitionOf(key) != p {
 		http.Error(w, "bad partition", http.StatusBadRequest)
 		return
 	}

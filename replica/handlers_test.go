@@ -42,7 +42,7 @@ func (f fakeDoer) Do(r *http.Request, _ ...transport.CallOption) (*http.Response
 
 // newUnit returns a service for node "a" in a 4-member view with RF = 2,
 // and the mux serving its routes.
-func newUnit(t *testing.T) (*Service, *http.ServeMux, *layout) {
+func newUnit(t *testing.T) (*Service, *http.ServeMux, *Layout) {
 	t.Helper()
 	st, err := kv.Open(filepath.Join(t.TempDir(), "r.db"), kv.Options{})
 	if err != nil {
@@ -71,11 +71,11 @@ func newUnit(t *testing.T) (*Service, *http.ServeMux, *layout) {
 	return s, mux, l
 }
 
-func keyIn(l *layout, held bool) (string, int) {
+func keyIn(l *Layout, held bool) (string, int) {
 	for i := 0; ; i++ {
 		k := "key-" + strings.Repeat("x", i%3) + string(rune('a'+i%26)) + string(rune('0'+i/26%10))
-		p := l.table.PartitionOf(k)
-		if l.table.Holds("a", p) == held {
+		p := l.Table.PartitionOf(k)
+		if l.Table.Holds("a", p) == held {
 			return k, p
 		}
 	}

@@ -55,7 +55,7 @@ func (s *Service) ReplayHints(ctx context.Context) (int, error) {
 	total := 0
 	var errs []error
 	for _, t := range targets {
-		m, known := l.members[t]
+		m, known := l.Members[t]
 		switch {
 		case !known || m.Status == cluster.StatusLeft:
 			n, err := s.dropHints(t)
@@ -76,7 +76,7 @@ func (s *Service) ReplayHints(ctx context.Context) (int, error) {
 	return total, errors.Join(errs...)
 }
 
-func (s *Service) replayTo(ctx context.Context, l *layout, m cluster.Member) (int, error) {
+func (s *Service) replayTo(ctx context.Context, l *Layout, m cluster.Member) (int, error) {
 	total := 0
 	for ctx.Err() == nil {
 		hs, err := s.store.Hints(m.ID, s.cfg.HintBatch)

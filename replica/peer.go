@@ -64,9 +64,9 @@ func (s *Service) call(ctx context.Context, m cluster.Member, method, path strin
 
 // sendWrites sends entries to member in one request and returns its
 // per-entry results.
-func (s *Service) sendWrites(ctx context.Context, l *layout, m cluster.Member, entries []WriteEntry) ([]WriteResult, error) {
+func (s *Service) sendWrites(ctx context.Context, l *Layout, m cluster.Member, entries []WriteEntry) ([]WriteResult, error) {
 	var resp WriteResponse
-	if err := s.call(ctx, m, http.MethodPost, PathWrite, WriteRequest{ViewIndex: l.view.Index, Entries: entries}, &resp); err != nil {
+	if err := s.call(ctx, m, http.MethodPost, PathWrite, WriteRequest{ViewIndex: l.View.Index, Entries: entries}, &resp); err != nil {
 		return nil, err
 	}
 	if len(resp.Results) != len(entries) {

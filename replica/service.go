@@ -3,7 +3,6 @@ package replica
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -13,7 +12,6 @@ import (
 	"github.com/distrisearch/distrisearch/clock"
 	"github.com/distrisearch/distrisearch/cluster"
 	"github.com/distrisearch/distrisearch/events"
-	"github.com/distrisearch/distrisearch/placement"
 	"github.com/distrisearch/distrisearch/replica/kv"
 	"github.com/distrisearch/distrisearch/replica/version"
 )
@@ -56,8 +54,7 @@ type Service struct {
 	counterMu   sync.Mutex // guards lastCounter
 	lastCounter uint64     // largest clock counter this node issued
 
-	layoutMu sync.Mutex // guards cur
-	cur      *layout
+	layouts LayoutCache
 
 	stats stats
 
@@ -101,7 +98,8 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{cfg: cfg, deps: deps, self: deps.Self, store: deps.Store, hlc: hlc,
-		log: deps.Logger.With("component", "replica")}
+		layouts: LayoutCache{VirtualNodes: cfg.VirtualNodes, LoadBound: cfg.LoadBound},
+		log:     deps.Logger.With("component", "replica")}
 	s.m, err = newMetrics(deps.Registerer, s)
 	if err != nil {
 		return nil, err
@@ -207,65 +205,8 @@ func (s *Service) background(f func(ctx context.Context)) {
 	}()
 }
 
-// layout is the placement computed from one view.
-type layout struct {
-	view    *cluster.View
-	table   *placement.Table
-	members map[string]cluster.Member
-}
-
-// alive reports whether id is an ALIVE member.
-func (l *layout) alive(id string) bool {
-	m, ok := l.members[id]
-	return ok && m.Status == cluster.StatusAlive
-}
-
-// storageMember reports whether m belongs on the ring: every member that
-// has not left, except those that hold no data (gateways, coordinators).
-// DEAD members stay on the ring: moving their partitions is rebalancing,
-// which decides it explicitly; until then they get hints.
-func storageMember(m cluster.Member) bool {
-	if m.Status == cluster.StatusLeft {
-		return false
-	}
-	return m.Role != cluster.RoleGateway && m.Role != cluster.RoleCoordinator
-}
-
-// layout returns the placement for the current view, recomputed only when
-// the view changed.
-func (s *Service) layout() (*layout, error) {
-	v := s.deps.View.View()
-	if v == nil {
-		return nil, ErrNoPlacement
-	}
-	s.layoutMu.Lock()
-	defer s.layoutMu.Unlock()
-	if s.cur != nil && s.cur.view.Index == v.Index && s.cur.view == v {
-		return s.cur, nil
-	}
-	var ids []string
-	members := make(map[string]cluster.Member, len(v.Members))
-	for _, m := range v.Members {
-		members[m.ID] = m
-		if storageMember(m) {
-			ids = append(ids, m.ID)
-		}
-	}
-	if len(ids) == 0 || v.Config.PartitionCount < 1 || v.Config.ReplicationFactor < 1 {
-		return nil, ErrNoPlacement
-	}
-	t, err := placement.NewTable(placement.Config{
-		Partitions:        v.Config.PartitionCount,
-		ReplicationFactor: v.Config.ReplicationFactor,
-		VirtualNodes:      s.cfg.VirtualNodes,
-		LoadBound:         s.cfg.LoadBound,
-	}, ids)
-	if err != nil {
-		return nil, fmt.Errorf("replica: placement: %w", err)
-	}
-	s.cur = &layout{view: v, table: t, members: members}
-	return s.cur, nil
-}
+// layout returns the placement for the current view.
+func (s *Service) layout() (*Layout, error) { return s.layouts.Get(s.deps.View.View()) }
 
 // applyLocal stores e in this node's copy of partition p, counting and
 // reporting an overwritten concurrent write.

@@ -54,14 +54,14 @@ func (s *Service) Status() (Status, error) {
 	if err != nil {
 		return st, err
 	}
-	st.ViewIndex = l.view.Index
-	rf := l.view.Config.ReplicationFactor
-	for p := range l.table.Partitions() {
-		set := l.table.ReplicaSet(p)
+	st.ViewIndex = l.View.Index
+	rf := l.View.Config.ReplicationFactor
+	for p := range l.Table.Partitions() {
+		set := l.Table.ReplicaSet(p)
 		under := len(set) < rf
 		var reps []ReplicaState
 		for _, r := range set {
-			status := l.members[r].Status
+			status := l.Members[r].Status
 			if status != cluster.StatusAlive {
 				under = true
 			}
@@ -70,7 +70,7 @@ func (s *Service) Status() (Status, error) {
 		if under {
 			st.UnderReplicated = append(st.UnderReplicated, p)
 		}
-		if l.table.Holds(s.self, p) {
+		if l.Table.Holds(s.self, p) {
 			t := s.store.Tree(p)
 			st.Partitions = append(st.Partitions, PartitionStatus{Partition: p, Replicas: reps, UnderReplicated: under, Keys: t.Len(), Root: hexHash(t.Root())})
 		}

@@ -1,0 +1,184 @@
+package chunks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/distrisearch/distrisearch/cluster"
+)
+
+// fetch returns chunk c, verified: from the local store when it holds a
+// good copy, else from the other replicas of the partition (ALIVE ones
+// first, in replica-set order), trying the next on any failure. A chunk
+// fetched by a node that is itself a replica is stored locally (repair on
+// read).
+func (s *Service) fetch(ctx context.Context, members []cluster.Member, c ChunkRef) ([]byte, error) {
+	b, err := s.store.Get(c.Hash)
+	switch {
+	case err == nil && len(b) == int(c.Size):
+		return b, nil
+	case err == nil:
+		return nil, fmt.Errorf("chunk %s: stored %d bytes, manifest says %d: %w", c.Hash, len(b), c.Size, ErrBadManifest)
+	case errors.Is(err, ErrCorrupt):
+		s.log.Warn("corrupt chunk quarantined", "hash", c.Hash.String())
+	case !errors.Is(err, ErrNotFound):
+		s.log.Warn("read local chunk", "hash", c.Hash.String(), "err", err)
+	}
+	var errs []error
+	for _, pass := range []bool{true, false} { // ALIVE members, then the others
+		for _, m := range members {
+			if m.ID == s.deps.Self {
+				continue
+			}
+			if (m.Status == cluster.StatusAlive) != pass || m.InternalAddr == "" {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			b, err := s.getRemote(ctx, m, c.Hash, int(c.Size))
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", m.ID, err))
+				continue
+			}
+			if s.isMember(members) {
+				if _, err := s.store.Put(c.Hash, b); err != nil {
+					s.log.Warn("store fetched chunk", "hash", c.Hash.String(), "err", err)
+				}
+			}
+			return b, nil
+		}
+	}
+	return nil, fmt.Errorf("chunk %s: %w: %w", c.Hash, ErrUnavailable, errors.Join(errs...))
+}
+
+func (s *Service) isMember(members []cluster.Member) bool {
+	for _, m := range members {
+		if m.ID == s.deps.Self {
+			return true
+		}
+	}
+	return false
+}
+
+// Open returns a reader of the file m describes, whose record key is
+// recordKey. Chunks are read one at a time, verified, from the local store
+// or from any replica of the key's partition; ctx bounds those fetches and
+// must outlive the reader. The reader seeks (for http.ServeContent and
+// Range requests) and holds one chunk in memory.
+func (s *Service) Open(ctx context.Context, recordKey string, m Manifest) (*Reader, error) {
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	l, err := s.layout()
+	if err != nil {
+		return nil, err
+	}
+	_, members := l.Replicas(recordKey)
+	return &Reader{s: s, ctx: ctx, members: members, m: m, offs: m.Offsets(), cur: -1}, nil
+}
+
+// Reader reads a file chunk by chunk; see Open. It is not safe for
+// concurrent use.
+type Reader struct {
+	s       *Service
+	ctx     context.Context
+	members []cluster.Member
+	m       Manifest
+	offs    []int64
+	pos     int64
+	cur     int // index of the chunk in buf, -1 for none
+	buf     []byte
+	closed  bool
+}
+
+var _ io.ReadSeekCloser = (*Reader)(nil)
+
+// Read reads from the current position.
+func (r *Reader) Read(p []byte) (int, error) {
+	if r.closed {
+		return 0, errors.New("chunks: read after close")
+	}
+	if r.pos >= r.m.Size {
+		return 0, io.EOF
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	i := sort.Search(len(r.offs), func(i int) bool { return r.offs[i] > r.pos }) - 1
+	if i != r.cur {
+		b, err := r.s.fetch(r.ctx, r.members, r.m.Chunks[i])
+		if err != nil {
+			r.cur, r.buf = -1, nil
+			return 0, err
+		}
+		r.cur, r.buf = i, b
+	}
+	n := copy(p, r.buf[r.pos-r.offs[i]:])
+	r.pos += int64(n)
+	return n, nil
+}
+
+// Seek sets the position; positions past the end read io.EOF.
+func (r *Reader) Seek(offset int64, whence int) (int64, error) {
+	var abs int64
+	switch whence {
+	case io.SeekStart:
+		abs = offset
+	case io.SeekCurrent:
+		abs = r.pos + offset
+	case io.SeekEnd:
+		abs = r.m.Size + offset
+	default:
+		return 0, errors.New("chunks: bad whence")
+	}
+	if abs < 0 {
+		return 0, errors.New("chunks: negative position")
+	}
+	r.pos = abs
+	return abs, nil
+}
+
+// Close releases the buffered chunk.
+func (r *Reader) Close() error {
+	r.closed, r.buf = true, nil
+	return nil
+}
+
+// Repair makes this node hold every chunk of m, fetching missing or
+// corrupt ones from the other replicas of recordKey's partition. It is
+// what anti-entropy of chunks will call for each manifest of a partition
+// this node holds. It returns how many chunks it fetched.
+func (s *Service) Repair(ctx context.Context, recordKey string, m Manifest) (int, error) {
+	if err := m.Validate(); err != nil {
+		return 0, err
+	}
+	l, err := s.layout()
+	if err != nil {
+		return 0, err
+	}
+	_, members := l.Replicas(recordKey)
+	fetched := 0
+	var errs []error
+	for _, c := range m.Chunks {
+		if s.store.Has(c.Hash) {
+			if _, err := s.store.Get(c.Hash); err == nil || !errors.Is(err, ErrCorrupt) {
+				continue
+			}
+		}
+		b, err := s.fetch(ctx, members, c)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if _, err := s.store.Put(c.Hash, b); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		fetched++
+	}
+	return fetched, errors.Join(errs...)
+}

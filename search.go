@@ -24,6 +24,19 @@ type SearchRequest struct {
 	// other share are neither returned nor counted in totals or facets.
 	// An empty, non-nil Scope matches nothing. Access control sets it.
 	Scope []ShareRef
+	// Viewer, when not nil, is whom the search is for. A node that
+	// searches other nodes' partitions sends it along, and each node
+	// restricts its own partitions by its own share ACLs for it; Scope,
+	// which names only the shares the gateway knows, is then not used.
+	Viewer *Viewer
+}
+
+// Viewer is the part of a principal that share ACLs are checked against
+// (auth/rbac.CanSee): its roles and groups. Whether it is an
+// administrator follows from its roles, so it is not sent separately.
+type Viewer struct {
+	Roles  []string `json:"roles"`
+	Groups []string `json:"groups"`
 }
 
 // ShareRef names one share of one node.

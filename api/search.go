@@ -99,6 +99,9 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	}
 	p, _ := PrincipalFrom(r.Context())
 	req.Scope = s.scope(p)
+	if p != nil {
+		req.Viewer = &ds.Viewer{Roles: p.Roles, Groups: p.Groups}
+	}
 	start := time.Now()
 	res, err := s.cfg.Searcher.Search(r.Context(), req)
 	if err != nil {

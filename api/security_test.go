@@ -512,6 +512,41 @@ func TestRestrictedShares(t *testing.T) {
 	}
 }
 
+// delegatingFiles are Files whose records of other nodes were checked by
+// those nodes (Delegated).
+type delegatingFiles struct{ fakeFiles }
+
+func (delegatingFiles) Delegated(nodeID string) bool { return nodeID != "n1" }
+
+// TestDelegatedRecords: a record of a share this node does not know is
+// visible to admins only, unless Files says the share's own node checked
+// it; this node's own shares are checked here either way.
+func TestDelegatedRecords(t *testing.T) {
+	remote := ds.Record{FileID: ds.FileID("n2", "docs/r.txt", "h3"), NodeID: "n2", Share: "docs", Path: "r.txt", Name: "r.txt", Size: 3}
+	secret := ds.Record{FileID: ds.FileID("n1", "finance/q.xlsx", "h2"), NodeID: "n1", Share: "finance", Path: "q.xlsx", Name: "q.xlsx", Size: 3}
+	ff := fakeFiles{records: map[string]ds.Record{remote.FileID: remote, secret.FileID: secret},
+		data: map[string][]byte{remote.FileID: []byte("abc"), secret.FileID: []byte("xyz")}}
+	access := fakeAccess{{Node: "n1", Share: "finance", ACL: rbac.ACL{Groups: []string{"finance"}}}}
+	bob := map[string]string{"Authorization": "Bearer " + tokenFor(t, "bob-id", "bob", rbac.RoleUser)}
+	for _, tc := range []struct {
+		files          Files
+		remote, secret int
+	}{{ff, 404, 404}, {delegatingFiles{ff}, 200, 404}} {
+		srv, err := New(testConfig(Config{Searcher: fakeSearcher{}, Files: tc.files, Cluster: fakeCluster{}, Status: fakeStatus{}, Access: access}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, suffix := range []string{"", "/content", "/download"} {
+			if got := do(t, srv, "GET", "/api/files/"+remote.FileID+suffix, bob, nil).Code; got != tc.remote {
+				t.Errorf("%T: another node's file%s: %d, want %d", tc.files, suffix, got, tc.remote)
+			}
+			if got := do(t, srv, "GET", "/api/files/"+secret.FileID+suffix, bob, nil).Code; got != tc.secret {
+				t.Errorf("%T: a hidden local file%s: %d, want %d", tc.files, suffix, got, tc.secret)
+			}
+		}
+	}
+}
+
 type fakeAccess []SharePolicy
 
 func (f fakeAccess) Shares() []SharePolicy { return f }

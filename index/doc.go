@@ -45,6 +45,11 @@
 // search. A partition that fails either phase is left out and named in
 // the result's Partitions.Missing; the result is then Partial.
 //
+// Remote is that wrapper, over an injected Caller; Scoped restricts a
+// partition to the shares a viewer may see (the access-control filter,
+// applied by the node that holds the partition); Unavailable stands for a
+// partition known to be out of reach. See DESIGN.md, "Cluster-wide search".
+//
 // See DESIGN.md in this directory for the measurements behind these
 // choices.
 package index

@@ -92,3 +92,107 @@ func TestRemotePartitions(t *testing.T) {
 		}
 	}
 }
+
+// jsonCaller stands for the node package's caller and the search endpoint
+// of the nodes: each request and answer crosses a JSON boundary, and the
+// "node" restricts its partition with Scoped for the viewer, as the real
+// endpoint does.
+type jsonCaller struct {
+	parts map[string]bleve.Index
+	scope func(node string, v distrisearch.Viewer) []distrisearch.ShareRef
+}
+
+func (c jsonCaller) Search(ctx context.Context, node string, rr index.RemoteRequest) (*bleve.SearchResult, error) {
+	body, err := json.Marshal(rr)
+	if err != nil {
+		return nil, err
+	}
+	var got index.RemoteRequest
+	if err := json.Unmarshal(body, &got); err != nil {
+		return nil, err
+	}
+	part := index.Scoped(node, c.parts[node], c.scope(node, got.Viewer))
+	res, err := index.SearchPartitions(ctx, got.Request, got.PreSearch, index.DefaultSearchOptions(), part)
+	if err != nil {
+		return nil, err
+	}
+	out, err := json.Marshal(res)
+	if err != nil {
+		return nil, err
+	}
+	back := bleve.SearchResult{Status: &bleve.SearchStatus{Errors: map[string]error{}}}
+	if err := json.Unmarshal(out, &back); err != nil {
+		return nil, err
+	}
+	return &back, nil
+}
+
+// TestRemoteAndScopedPartitions: remote partitions answer as local ones;
+// a viewer's scope hides other shares' hits, totals and facets without
+// changing the visible hits' scores; an unavailable partition is named
+// missing.
+func TestRemoteAndScopedPartitions(t *testing.T) {
+	a := openWith(t, "a", corpus[:3]...)
+	b := openWith(t, "b", corpus[3:6]...)
+	c := openWith(t, "c", corpus[6:]...)
+	admin := distrisearch.Viewer{Roles: []string{"admin"}}
+	user := distrisearch.Viewer{Roles: []string{"user"}}
+	scope := func(node string, v distrisearch.Viewer) []distrisearch.ShareRef {
+		if len(v.Roles) > 0 && v.Roles[0] == "admin" {
+			return nil
+		}
+		return []distrisearch.ShareRef{{Node: "n1", Share: "docs"}} // not the archive of n2
+	}
+	caller := jsonCaller{parts: map[string]bleve.Index{"b": b.Bleve(), "c": c.Bleve()}, scope: scope}
+	searcherFor := func(v distrisearch.Viewer, extra ...bleve.Index) *index.Searcher {
+		parts := append([]bleve.Index{index.Scoped("a", a.Bleve(), scope("a", v)),
+			index.NewRemote("b", v, caller), index.NewRemote("c", v, caller)}, extra...)
+		s, err := index.NewSearcher(index.DefaultSearchOptions(), parts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	local := newSearcher(t, index.DefaultSearchOptions(), a, b, c)
+	for _, req := range []distrisearch.SearchRequest{
+		{Query: "revenue OR mutex", Facets: true, Highlight: true},
+		{Query: "* -type:pdf", Sort: distrisearch.SortModified, Desc: true, Limit: 2},
+		{Query: "quarter* modified:2024", Facets: true},
+	} {
+		want, got := run(t, local, req), run(t, searcherFor(admin), req)
+		want.Took, got.Took, want.TookMS, got.TookMS = 0, 0, 0, 0
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%+v:\nremote %+v\nlocal  %+v", req, got, want)
+		}
+	}
+
+	req := distrisearch.SearchRequest{Query: "revenue OR mutex OR parse", Facets: true}
+	all, mine := run(t, searcherFor(admin), req), run(t, searcherFor(user), req)
+	scores := map[string]float64{}
+	for _, h := range all.Hits {
+		scores[h.FileID] = h.Score
+	}
+	if mine.Total == 0 || mine.Total >= all.Total {
+		t.Fatalf("user sees %d of %d files", mine.Total, all.Total)
+	}
+	for _, h := range mine.Hits {
+		if h.Share != "docs" || h.Score != scores[h.FileID] {
+			t.Fatalf("user hit %s/%s score %v, admin's %v", h.Share, h.Path, h.Score, scores[h.FileID])
+		}
+	}
+	for name, buckets := range mine.Facets {
+		for _, bk := range buckets {
+			if bk.Term == "archive" || bk.Term == "n2" || bk.Term == "pdf" {
+				t.Fatalf("facet %s counts a hidden share: %+v", name, buckets)
+			}
+		}
+	}
+
+	res := runPartial(t, searcherFor(user, index.Unavailable("d", nil)), req)
+	if !res.Partial || res.Partitions.Answered != 3 || !reflect.DeepEqual(res.Partitions.Missing, []string{"d"}) || res.Total != mine.Total {
+		t.Fatalf("with a dead partition: %+v, %d hits", res.Partitions, res.Total)
+	}
+	if _, err := index.NewRemote("b", user, caller).Document("x"); err == nil {
+		t.Fatal("a remote partition answered Document")
+	}
+}

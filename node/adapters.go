@@ -10,6 +10,7 @@ import (
 
 	ds "github.com/distrisearch/distrisearch"
 	"github.com/distrisearch/distrisearch/api"
+	"github.com/distrisearch/distrisearch/index"
 	"github.com/distrisearch/distrisearch/scan"
 	"github.com/distrisearch/distrisearch/store"
 )
@@ -125,28 +126,69 @@ func (n *Node) reconcileIndex() error {
 	return flush()
 }
 
-// searcher serves api.Searcher from the local partitions.
+// searcher serves api.Searcher over the whole cluster: this node's index
+// and one partition per other member that holds data, each restricted by
+// its own node's share ACLs for the request's Viewer (see partitions).
+// Without a Viewer nothing is visible. The request's Scope, which names
+// only this node's shares, is not used.
 type searcher struct{ n *Node }
 
 func (s searcher) Search(ctx context.Context, req ds.SearchRequest) (ds.SearchResult, error) {
-	return s.n.searcher.Search(ctx, req, s.n.cfg.Now())
+	var v ds.Viewer
+	if req.Viewer != nil {
+		v = *req.Viewer
+	}
+	req.Scope, req.Viewer = nil, nil
+	srch, err := index.NewSearcher(index.DefaultSearchOptions(), s.n.partitions(v)...)
+	if err != nil {
+		return ds.SearchResult{}, err
+	}
+	return srch.Search(ctx, req, s.n.cfg.Now())
 }
 
-// files serves api.Files from the store and the shared folders.
+// files serves api.Files from the store and the shared folders, and from
+// the other members for files this node does not hold: they check their
+// share ACLs for the request's principal (api.PrincipalFrom), so the API
+// trusts their answer (Delegated).
 type files struct{ n *Node }
 
-func (f files) Record(_ context.Context, id string) (ds.Record, error) {
-	return f.n.store.ByFileID(id)
+var (
+	_ api.Files     = files{}
+	_ api.Delegated = files{}
+)
+
+// Delegated reports that records of other nodes were checked by them.
+func (f files) Delegated(nodeID string) bool { return nodeID != f.n.id }
+
+func (f files) Record(ctx context.Context, id string) (ds.Record, error) {
+	rec, err := f.n.store.ByFileID(id)
+	if ds.KindOf(err) == ds.KindNotFound {
+		return f.n.remoteRecord(ctx, id, viewerOf(ctx))
+	}
+	return rec, err
 }
 
-func (f files) Content(_ context.Context, id string) (string, error) {
-	return f.n.store.Content(id)
+func (f files) Content(ctx context.Context, id string) (string, error) {
+	text, err := f.n.store.Content(id)
+	if ds.KindOf(err) == ds.KindNotFound {
+		return f.n.remoteContent(ctx, id, viewerOf(ctx))
+	}
+	return text, err
 }
 
-// Open opens the shared file behind rec through an os.Root on its share, so
-// no path can leave the share, and checks that it is still the version that
-// was indexed (same size and modification time).
-func (f files) Open(_ context.Context, rec ds.Record) (api.Blob, error) {
+// Open opens the bytes of rec: from its share when this node holds it,
+// else from the node that does.
+func (f files) Open(ctx context.Context, rec ds.Record) (api.Blob, error) {
+	if rec.NodeID != f.n.id {
+		return f.n.remoteOpen(ctx, rec, viewerOf(ctx))
+	}
+	return f.openLocal(rec)
+}
+
+// openLocal opens the shared file behind rec through an os.Root on its
+// share, so no path can leave the share, and checks that it is still the
+// version that was indexed (same size and modification time).
+func (f files) openLocal(rec ds.Record) (api.Blob, error) {
 	sh, ok := f.n.shares[rec.Share]
 	if !ok {
 		return nil, ds.Errorf(ds.KindNotFound, "share_not_found", "the share %q is not served by this node", rec.Share)

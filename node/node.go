@@ -38,7 +38,6 @@ type Node struct {
 	startedAt time.Time
 	store     *store.Store
 	index     *index.Index
-	searcher  *index.Searcher
 	scanner   *scan.Scanner
 	shares    map[string]scan.Share
 	registry  *prometheus.Registry
@@ -115,9 +114,6 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if n.index, err = n.openIndex(filepath.Join(n.cfg.DataDir, "index", "local")); err != nil {
 		return fmt.Errorf("index: %w", err)
 	}
-	if n.searcher, err = index.NewSearcher(index.DefaultSearchOptions(), n.index.Bleve()); err != nil {
-		return fmt.Errorf("searcher: %w", err)
-	}
 	if err := n.reconcileIndex(); err != nil {
 		return fmt.Errorf("reconcile index with store: %w", err)
 	}
@@ -142,6 +138,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	head, ingest := auditHandlers(n.audit)
 	n.cluster.HandleInternal("GET "+pathAuditHead, n.cluster.MemberOnly(head))
 	n.cluster.HandleInternal("POST "+pathAuditIngest, n.cluster.MemberOnly(ingest))
+	n.registerClusterRoutes()
 	tokens, err := n.tokens(ctx)
 	if err != nil {
 		return fmt.Errorf("tokens: %w", err)

@@ -133,8 +133,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 administrator: user %q, password %s
 
 The first node shares %s as "sample"; add or edit files there and search again.
-Search through the first node: in this version each node searches the files it holds itself;
-cluster-wide search comes with replication.
+Search through any node: every search covers the files shared on all live nodes, and any node
+previews and downloads them (a stopped node's files are missing, and results say so).
 
 The nodes serve HTTPS with certificates of the cluster's own CA, and every request but
 health and login needs a token. In another terminal ("go run ./cmd/distrisearch" in place of

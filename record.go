@@ -41,6 +41,18 @@ type Record struct {
 	Meta        map[string]string `json:"meta,omitempty"`
 	Extraction  Extraction        `json:"extraction"`
 	IndexedAt   time.Time         `json:"indexed_at"`
+	// Manifest is the binary chunk manifest (replica/chunks.Manifest) of
+	// an uploaded file, whose bytes live in the chunk store; nil for a
+	// file of a shared folder. The store and node-to-node calls keep it;
+	// the public API leaves it out (Public).
+	Manifest []byte `json:"manifest,omitempty"`
+}
+
+// Public returns r without what the public API does not show: the chunk
+// manifest, which can be large and only nodes need.
+func (r Record) Public() Record {
+	r.Manifest = nil
+	return r
 }
 
 // Key returns the record key: stable across edits of the same file.

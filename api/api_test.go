@@ -151,7 +151,7 @@ func TestErrorsHaveOneShapeAndStatus(t *testing.T) {
 		{"GET", "/api/files/" + strings.Repeat("0", 64) + "/download", 404, "file_not_found"},
 		{"GET", "/api/nope", 404, "not_found"},
 		{"POST", "/api/search?q=a", 405, "method_not_allowed"},
-		{"DELETE", "/api/files/" + fileA, 405, "method_not_allowed"},
+		{"PUT", "/api/files/" + fileA, 405, "method_not_allowed"},
 	}
 	for _, c := range cases {
 		rec := do(t, srv, c.method, c.target, nil, nil)

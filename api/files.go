@@ -40,7 +40,7 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, rec)
+	writeJSON(w, http.StatusOK, rec.Public())
 }
 
 // handleContent returns the extracted text for previews, cut at MaxPreviewBytes.

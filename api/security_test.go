@@ -75,6 +75,8 @@ func matrixCases() map[string]matrixCase {
 		"GET /api/auth/me":                  {lvlSigned, "GET", "/api/auth/me", none, 200},
 		"POST /api/auth/keys/rotate":        {lvlAdmin, "POST", "/api/auth/keys/rotate", none, 200},
 		"GET /api/search":                   {lvlRead, "GET", "/api/search?q=x", none, 200},
+		"POST /api/files":                   {lvlUser, "POST", "/api/files?name=up.txt", static("uploaded bytes"), 201},
+		"DELETE /api/files/{file_id}":       {lvlUser, "DELETE", "/api/files/" + fileU, none, 204},
 		"GET /api/files/{file_id}":          {lvlRead, "GET", "/api/files/" + fileA, none, 200},
 		"GET /api/files/{file_id}/content":  {lvlRead, "GET", "/api/files/" + fileA + "/content", none, 200},
 		"GET /api/files/{file_id}/download": {lvlRead, "GET", "/api/files/" + fileA + "/download", none, 200},
@@ -116,8 +118,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		t.Run(fmt.Sprintf("anonymous=%v", anonymous), func(t *testing.T) {
 			cfg := testConfig(Config{Searcher: fakeSearcher{fn: func(context.Context, ds.SearchRequest) (ds.SearchResult, error) {
 				return ds.SearchResult{}, nil
-			}}, Files: fakeFiles{records: map[string]ds.Record{fileA: recA}, data: map[string][]byte{fileA: []byte("abc")}},
-				Cluster: fakeCluster{}, Status: fakeStatus{}, Events: emptyEvents(t), Audit: &memAudit{},
+			}}, Files: fakeFiles{records: map[string]ds.Record{fileA: recA, fileU: recU}, data: map[string][]byte{fileA: []byte("abc")}},
+				Uploads: fakeUploads{}, Cluster: fakeCluster{}, Status: fakeStatus{}, Events: emptyEvents(t), Audit: &memAudit{},
 				Registry: prometheus.NewRegistry(), AnonymousSearch: anonymous})
 			srv, err := New(cfg)
 			if err != nil {

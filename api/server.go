@@ -55,8 +55,16 @@ type Config struct {
 	Logger   *slog.Logger
 	Registry *prometheus.Registry // metrics are registered here and served at /metrics; nil = none
 	Now      func() time.Time
-	// MaxBodyBytes bounds every request body; default 1 MiB.
+	// MaxBodyBytes bounds every request body but an upload's; default 1 MiB.
 	MaxBodyBytes int64
+	// Uploads stores files sent to POST /api/files and removes them for
+	// DELETE /api/files/{file_id}; optional: both answer 503 without it.
+	Uploads Uploads
+	// MaxUploadBytes bounds one upload's body; default 1 GiB.
+	MaxUploadBytes int64
+	// UploadTimeout bounds the time a client may take to send an upload's
+	// body (the node's server-wide read timeout is shorter); default 1 h.
+	UploadTimeout time.Duration
 	// Extra routes registered by other subsystems, each with its
 	// permission.
 	Extra []Route
@@ -102,6 +110,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.MaxUploadBytes <= 0 {
+		cfg.MaxUploadBytes = DefaultMaxUploadBytes
+	}
+	if cfg.UploadTimeout <= 0 {
+		cfg.UploadTimeout = time.Hour
 	}
 	if cfg.ClientKey == nil {
 		cfg.ClientKey = ratelimit.ClientIP
@@ -221,13 +235,17 @@ func (s *Server) register() error {
 }
 
 // ServeHTTP adds a request id, bounds the body and recovers from panics.
+// The unbounded body stays in the context for the upload route, which
+// sets its own bound (uploadBody).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := newRequestID()
 	w.Header().Set("X-Request-Id", id)
-	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+	ctx := context.WithValue(r.Context(), requestIDKey{}, id)
 	if r.Body != nil {
+		ctx = context.WithValue(ctx, rawBodyKey{}, r.Body)
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 	}
+	r = r.WithContext(ctx)
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {

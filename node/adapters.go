@@ -176,11 +176,20 @@ func (f files) Content(ctx context.Context, id string) (string, error) {
 	return text, err
 }
 
-// Open opens the bytes of rec: from its share when this node holds it,
-// else from the node that does.
+// Open opens the bytes of rec: an uploaded file's from its chunks on any
+// replica; a shared file's from its share when this node holds it, else
+// from the node that does.
 func (f files) Open(ctx context.Context, rec ds.Record) (api.Blob, error) {
-	if rec.NodeID != f.n.id {
+	if len(rec.Manifest) == 0 && rec.NodeID != f.n.id {
 		return f.n.remoteOpen(ctx, rec, viewerOf(ctx))
+	}
+	return f.openHeld(ctx, rec)
+}
+
+// openHeld opens a file of this node: an upload's chunks or a shared file.
+func (f files) openHeld(ctx context.Context, rec ds.Record) (api.Blob, error) {
+	if len(rec.Manifest) > 0 {
+		return f.n.openUpload(ctx, rec)
 	}
 	return f.openLocal(rec)
 }

@@ -28,6 +28,9 @@ const (
 	// more than the API shows, so that the gateway cuts it (and says
 	// truncated) exactly as it would a local text.
 	maxRemotePreview = api.MaxPreviewBytes + 4
+	// maxRemoteRecord bounds a record's JSON from another node: an
+	// uploaded file's carries its chunk manifest (≤ 1.2 MB, base64).
+	maxRemoteRecord = 4 << 20
 )
 
 // Errors of the cluster-wide file access. errFileAbsent is what a node
@@ -97,7 +100,13 @@ func firstFound[T any](ctx context.Context, n *Node, ask func(ctx context.Contex
 // getPeer makes one GET to another node and returns the open response,
 // or the node's error answer as an error.
 func (n *Node) getPeer(ctx context.Context, rawURL string, header http.Header, wait time.Duration) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	return n.callPeer(ctx, http.MethodGet, rawURL, header, wait)
+}
+
+// callPeer makes one bodiless request to another node and returns the open
+// response, or the node's error answer as an error.
+func (n *Node) callPeer(ctx context.Context, method, rawURL string, header http.Header, wait time.Duration) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, rawURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +134,7 @@ func (n *Node) remoteRecord(ctx context.Context, id string, v ds.Viewer) (ds.Rec
 		}
 		defer resp.Body.Close()
 		var rec ds.Record
-		if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&rec); err != nil {
+		if err := json.NewDecoder(io.LimitReader(resp.Body, maxRemoteRecord)).Decode(&rec); err != nil {
 			return ds.Record{}, &ds.Error{Kind: ds.KindUnavailable, Code: "bad_peer_answer", Message: "a node sent a record that cannot be read", Err: err}
 		}
 		if rec.FileID != id {
@@ -358,7 +367,7 @@ func (o owner) handleFileDownload(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	blob, err := files{o.n}.openLocal(rec)
+	blob, err := files{o.n}.openHeld(r.Context(), rec)
 	if err != nil {
 		writeKindError(w, err)
 		return
@@ -372,10 +381,11 @@ func (o owner) handleFileDownload(w http.ResponseWriter, r *http.Request) {
 // registerClusterRoutes adds the node-to-node search and file routes. Call
 // it once the store and the index are open.
 func (n *Node) registerClusterRoutes() {
-	o := owner{n: n, index: n.index, store: n.store, access: newAccess(n.id, n.cfg.Shares)}
+	o := owner{n: n, index: n.index, store: n.store, access: newAccess(n.id, n.cfg.accessShares())}
 	c := n.cluster
 	c.HandleInternal("POST "+pathSearch, c.MemberOnly(http.HandlerFunc(o.handleSearch)))
 	c.HandleInternal("GET "+pathFiles+"{file_id}", c.MemberOnly(http.HandlerFunc(o.handleFileRecord)))
 	c.HandleInternal("GET "+pathFiles+"{file_id}/content", c.MemberOnly(http.HandlerFunc(o.handleFileContent)))
 	c.HandleInternal("GET "+pathFiles+"{file_id}/download", c.MemberOnly(http.HandlerFunc(o.handleFileDownload)))
+	c.HandleInternal("DELETE "+pathFiles+"{file_id}", c.MemberOnly(http.HandlerFunc(o.handleFileDelete)))
 }

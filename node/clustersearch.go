@@ -108,7 +108,7 @@ var errNodeDead = errors.New("the node is dead")
 // live member that holds data, and the dead ones as unavailable (so the
 // result names them missing). Each node is one partition today.
 func (n *Node) partitions(v ds.Viewer) []bleve.Index {
-	parts := []bleve.Index{index.Scoped(n.id, n.index.Bleve(), newAccess(n.id, n.cfg.Shares).scopeFor(v))}
+	parts := []bleve.Index{index.Scoped(n.id, n.index.Bleve(), newAccess(n.id, n.cfg.accessShares()).scopeFor(v))}
 	live, down := n.peers()
 	for _, m := range live {
 		parts = append(parts, index.NewRemote(m.ID, v, peerSearch{n}))

@@ -6,11 +6,13 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/distrisearch/distrisearch/api"
 	"github.com/distrisearch/distrisearch/auth/rbac"
 	"github.com/distrisearch/distrisearch/cluster"
 	"github.com/distrisearch/distrisearch/scan"
@@ -82,6 +84,20 @@ type Config struct {
 	// request headers (slow-header attacks); default 10s.
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
 
+	// MaxUploadBytes bounds one file uploaded through this node (POST
+	// /api/files); default 1 GiB.
+	MaxUploadBytes int64 `yaml:"max_upload_bytes"`
+	// UploadRoles and UploadGroups restrict the share of uploaded files
+	// ("uploads") as Roles and Groups restrict a shared folder: both empty,
+	// everyone with read:files sees them.
+	UploadRoles  []string `yaml:"upload_roles"`
+	UploadGroups []string `yaml:"upload_groups"`
+	// ChunkStoreMaxBytes bounds the file contents this node holds in its
+	// chunk store (DATA/chunks: its replicas of uploaded files); a chunk
+	// that would pass it is refused (the upload then needs other
+	// replicas). Default 64 GiB.
+	ChunkStoreMaxBytes int64 `yaml:"chunk_store_max_bytes"`
+
 	// Cluster, if set, adjusts the control plane's configuration (timings)
 	// after the fields above are applied; for tests and tuning.
 	Cluster func(*cluster.Config) `yaml:"-"`
@@ -95,15 +111,20 @@ type Config struct {
 // a reconciliation walk every 5 minutes.
 func DefaultConfig() Config {
 	return Config{
-		DataDir:           "data",
-		HTTPAddr:          "127.0.0.1:8080",
-		InternalAddr:      "127.0.0.1:7080",
-		ScanInterval:      5 * time.Minute,
-		Role:              "hybrid",
-		ReadHeaderTimeout: 10 * time.Second,
-		Version:           "dev",
+		DataDir:            "data",
+		HTTPAddr:           "127.0.0.1:8080",
+		InternalAddr:       "127.0.0.1:7080",
+		ScanInterval:       5 * time.Minute,
+		Role:               "hybrid",
+		ReadHeaderTimeout:  10 * time.Second,
+		MaxUploadBytes:     api.DefaultMaxUploadBytes,
+		ChunkStoreMaxBytes: DefaultChunkStoreMaxBytes,
+		Version:            "dev",
 	}
 }
+
+// DefaultChunkStoreMaxBytes is the default bound of a node's chunk store.
+const DefaultChunkStoreMaxBytes int64 = 64 << 30
 
 // Validate reports the first problem with the configuration in words a
 // person can act on.
@@ -119,6 +140,15 @@ func (c *Config) Validate() error {
 	}
 	if c.ReadHeaderTimeout <= 0 {
 		c.ReadHeaderTimeout = 10 * time.Second
+	}
+	if c.MaxUploadBytes <= 0 {
+		c.MaxUploadBytes = api.DefaultMaxUploadBytes
+	}
+	if c.ChunkStoreMaxBytes <= 0 {
+		c.ChunkStoreMaxBytes = DefaultChunkStoreMaxBytes
+	}
+	if err := validACL("the upload share", c.UploadRoles, c.UploadGroups); err != nil {
+		return err
 	}
 	if c.ScanInterval < time.Second {
 		return fmt.Errorf("scan interval %s is too short (at least 1s)", c.ScanInterval)
@@ -145,15 +175,11 @@ func (c *Config) Validate() error {
 	}
 	seen := map[string]bool{}
 	for i, s := range c.Shares {
-		for _, r := range s.Roles {
-			if !rbac.KnownRole(r) {
-				return fmt.Errorf("share %q: unknown role %q (roles: %s)", s.Name, r, strings.Join(rbac.Roles(), ", "))
-			}
+		if s.Name == api.UploadShare {
+			return fmt.Errorf("share name %q is reserved for the files uploaded through the API; choose another name", s.Name)
 		}
-		for _, g := range s.Groups {
-			if !validGroup(g) {
-				return fmt.Errorf("share %q: group %q must be 1-64 letters, digits, '.', '_', '@' or '-'", s.Name, g)
-			}
+		if err := validACL(fmt.Sprintf("share %q", s.Name), s.Roles, s.Groups); err != nil {
+			return err
 		}
 		abs, err := filepath.Abs(s.Path)
 		if err != nil {
@@ -169,6 +195,27 @@ func (c *Config) Validate() error {
 		c.Shares[i].Path = abs
 	}
 	return nil
+}
+
+// validACL checks the roles and groups that restrict what (a share).
+func validACL(what string, roles, groups []string) error {
+	for _, r := range roles {
+		if !rbac.KnownRole(r) {
+			return fmt.Errorf("%s: unknown role %q (roles: %s)", what, r, strings.Join(rbac.Roles(), ", "))
+		}
+	}
+	for _, g := range groups {
+		if !validGroup(g) {
+			return fmt.Errorf("%s: group %q must be 1-64 letters, digits, '.', '_', '@' or '-'", what, g)
+		}
+	}
+	return nil
+}
+
+// accessShares are the shares whose ACLs this node enforces: the shared
+// folders and the upload share.
+func (c *Config) accessShares() []ShareConfig {
+	return append(slices.Clone(c.Shares), ShareConfig{Name: api.UploadShare, Roles: c.UploadRoles, Groups: c.UploadGroups})
 }
 
 func validGroup(g string) bool {

@@ -2,17 +2,20 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 
 	"github.com/distrisearch/distrisearch/api"
 	"github.com/distrisearch/distrisearch/replica"
+	"github.com/distrisearch/distrisearch/replica/chunks"
 	"github.com/distrisearch/distrisearch/replica/kv"
 	"github.com/distrisearch/distrisearch/replica/version"
 )
 
 // startDataPlane opens the replicated record store and builds the replica
 // service on the control plane's membership and node-to-node transport,
-// registering its internal routes. Its loops start with the node's.
+// registering its internal routes, then the chunk service of file
+// contents (startChunks). Its loops start with the node's.
 //
 // The scanner does not route records through it yet: records are indexed
 // where their files are shared, and the service holds what is written to
@@ -21,7 +24,8 @@ func (n *Node) startDataPlane() (err error) {
 	if n.replicas, err = kv.Open(filepath.Join(n.cfg.DataDir, "replica.db"), kv.Options{Resolver: version.RecordResolver{}}); err != nil {
 		return err
 	}
-	n.data, err = replica.New(replica.DefaultConfig(), replica.Deps{
+	rcfg := replica.DefaultConfig()
+	n.data, err = replica.New(rcfg, replica.Deps{
 		Self: n.id, View: n.cluster, Client: n.cluster.Client(), Store: n.replicas,
 		Now: n.cfg.Now, Logger: n.cfg.Logger.With("node", n.id), Registerer: n.registry, Events: n.bus,
 	})
@@ -29,6 +33,25 @@ func (n *Node) startDataPlane() (err error) {
 		return err
 	}
 	n.data.Register(n.cluster)
+	return n.startChunks(rcfg)
+}
+
+// startChunks opens the chunk store (DATA/chunks, bounded by
+// ChunkStoreMaxBytes) and builds the chunk service on the same membership,
+// transport and placement as the records, so that an uploaded file's
+// chunks live on the replicas of its record's partition.
+func (n *Node) startChunks(rcfg replica.Config) error {
+	st, err := chunks.OpenStore(filepath.Join(n.cfg.DataDir, "chunks"), chunks.StoreOptions{MaxBytes: n.cfg.ChunkStoreMaxBytes, Now: n.cfg.Now})
+	if err != nil {
+		return fmt.Errorf("chunk store: %w", err)
+	}
+	ccfg := chunks.DefaultConfig()
+	ccfg.VirtualNodes, ccfg.LoadBound = rcfg.VirtualNodes, rcfg.LoadBound
+	if n.chunks, err = chunks.New(ccfg, chunks.Deps{Self: n.id, View: n.cluster, Client: n.cluster.Client(), Store: st,
+		Logger: n.cfg.Logger.With("node", n.id)}); err != nil {
+		return err
+	}
+	n.chunks.Register(n.cluster)
 	return nil
 }
 

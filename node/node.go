@@ -23,6 +23,7 @@ import (
 	"github.com/distrisearch/distrisearch/extract"
 	"github.com/distrisearch/distrisearch/index"
 	"github.com/distrisearch/distrisearch/replica"
+	"github.com/distrisearch/distrisearch/replica/chunks"
 	"github.com/distrisearch/distrisearch/replica/kv"
 	"github.com/distrisearch/distrisearch/scan"
 	"github.com/distrisearch/distrisearch/store"
@@ -47,9 +48,12 @@ type Node struct {
 	bus       *events.Bus
 	initRes   *cluster.InitResult // set when this start created the cluster
 	audit     *audit.Log
-	replicas  *kv.Store        // the replicated, partitioned records this node holds
-	data      *replica.Service // quorum writes and reads, hints, anti-entropy
-	auditWake chan struct{}    // recorded entries wake the replication loop
+	replicas  *kv.Store          // the replicated, partitioned records this node holds
+	data      *replica.Service   // quorum writes and reads, hints, anti-entropy
+	chunks    *chunks.Service    // contents of uploaded files, replicated as chunks
+	extractor *extract.Extractor // shared by the scanner and uploads
+	uploadMu  sync.Mutex         // serialises the record writes of uploads and deletes
+	auditWake chan struct{}      // recorded entries wake the replication loop
 
 	listener net.Listener
 	http     *http.Server
@@ -129,9 +133,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		scfg.Shares = append(scfg.Shares, sh)
 		n.shares[s.Name] = sh
 	}
-	x := extract.New(extract.DefaultLimits())
+	n.extractor = extract.New(extract.DefaultLimits())
 	n.indexer = newIndexer(n.index, n.bus, n.log)
-	if n.scanner, err = scan.New(scfg, x, catalog{n.store}, &sink{store: n.store, indexer: n.indexer}); err != nil {
+	if n.scanner, err = scan.New(scfg, n.extractor, catalog{n.store}, &sink{store: n.store, indexer: n.indexer}); err != nil {
 		return fmt.Errorf("scanner: %w", err)
 	}
 
@@ -155,8 +159,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	}
 	srv, err := api.New(api.Config{
 		Searcher: searcher{n}, Files: files{n}, Cluster: clusterInfo{n}, Status: status{n}, Events: n.bus,
-		Accounts: accounts{n.cluster}, Tokens: tokens, Access: newAccess(n.id, n.cfg.Shares), Audit: n.auditLog(),
+		Accounts: accounts{n.cluster}, Tokens: tokens, Access: newAccess(n.id, n.cfg.accessShares()), Audit: n.auditLog(),
 		Limits: limits, AnonymousSearch: n.cfg.AnonymousSearch, DataPlane: dataPlane{n.data},
+		Uploads: uploads{n}, MaxUploadBytes: n.cfg.MaxUploadBytes,
 		Logger: n.cfg.Logger, Registry: n.registry, Now: n.cfg.Now,
 	})
 	if err != nil {
@@ -333,6 +338,11 @@ func (n *Node) Close() error {
 		n.cancel()
 	}
 	n.wg.Wait()
+	if n.chunks != nil { // its background sends use the cluster's transport
+		// The pointer stays: a request still running meets a closed
+		// service (ErrClosed), not nil. Close is idempotent.
+		errs = append(errs, n.chunks.Close())
+	}
 	if n.cluster != nil {
 		errs = append(errs, n.cluster.Close())
 		n.cluster = nil

@@ -41,6 +41,8 @@ func commands(stdin io.Reader) map[string]command {
 		"demo":   {"run a local demo on the built-in sample folder", runDemo},
 		"search": {"search the cluster: distrisearch search QUERY", runSearch},
 		"get":    {"download a file: distrisearch get FILE_ID -o PATH", runGet},
+		"put":    {"upload a file: distrisearch put FILE [--name N] [--consistency quorum]", runPut},
+		"rm":     {"delete an uploaded file: distrisearch rm FILE_ID", runRm},
 		"status": {"show a node's status and scan progress", runStatus},
 		"login":  {"log in to a server and save the session: distrisearch login --user NAME", withInput(runLogin)},
 		"logout": {"end the saved session (the token is revoked cluster-wide)", runLogout},

@@ -161,6 +161,46 @@ func TestCLIAgainstARunningNode(t *testing.T) {
 		t.Fatalf("downloaded %q", b)
 	}
 
+	// Upload a file, find it, fetch it back and delete it; a shared file
+	// cannot be deleted.
+	up := filepath.Join(t.TempDir(), "tern.txt")
+	if err := os.WriteFile(up, []byte("The arctic tern migrates from pole to pole."), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code = cli(t, "put", "--server", server, up, "--name", "tern log.txt", "--consistency", "strong"); code != 0 || !strings.Contains(out, "uploaded tern log.txt") {
+		t.Fatalf("put: %d %q %q", code, out, errOut)
+	}
+	upID := regexp.MustCompile(`file id ([0-9a-f]{64})`).FindStringSubmatch(out)
+	if upID == nil {
+		t.Fatalf("no file id in %q", out)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		out, errOut, code = cli(t, "search", "--server", server, "tern")
+		if code == 0 && strings.Contains(out, "uploads:tern log.txt") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("search for the upload: %d %q %q", code, out, errOut)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	upCopy := filepath.Join(t.TempDir(), "tern copy.txt")
+	if out, errOut, code = cli(t, "get", "--server", server, "-q", upID[1], "-o", upCopy); code != 0 {
+		t.Fatalf("get the upload: %d %q %q", code, out, errOut)
+	}
+	if b, _ := os.ReadFile(upCopy); string(b) != "The arctic tern migrates from pole to pole." {
+		t.Fatalf("downloaded upload %q", b)
+	}
+	if out, errOut, code = cli(t, "rm", "--server", server, upID[1]); code != 0 || !strings.Contains(out, "deleted") {
+		t.Fatalf("rm: %d %q %q", code, out, errOut)
+	}
+	if _, errOut, code = cli(t, "rm", "--server", server, upID[1]); code != 1 || !strings.Contains(errOut, "file_not_found") {
+		t.Fatalf("rm twice: %d %q", code, errOut)
+	}
+	if _, errOut, code = cli(t, "rm", "--server", server, id[1]); code != 1 || !strings.Contains(errOut, "not_deletable") {
+		t.Fatalf("rm of a shared file: %d %q", code, errOut)
+	}
+
 	// Errors are explained, with the exit code of the kind of mistake.
 	if _, errOut, code = cli(t, "search", "--server", server, "heron)"); code != 1 || !strings.Contains(errOut, "bad_query") {
 		t.Fatalf("bad query: %d %q", code, errOut)

@@ -1,0 +1,187 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	ds "github.com/distrisearch/distrisearch"
+	"github.com/distrisearch/distrisearch/audit"
+	"github.com/distrisearch/distrisearch/auth/rbac"
+	"github.com/distrisearch/distrisearch/replica/quorum"
+)
+
+// UploadShare is the share of each node that holds the files uploaded
+// through it. Its files are the only ones the API deletes.
+const UploadShare = "uploads"
+
+// DefaultMaxUploadBytes is the default bound of one upload: 1 GiB.
+const DefaultMaxUploadBytes int64 = 1 << 30
+
+// MaxUploadNameBytes bounds an uploaded file's name.
+const MaxUploadNameBytes = 255
+
+// Uploads stores uploaded files and removes them.
+type Uploads interface {
+	// Upload reads u.Body to its end, stores it durably on the replicas
+	// u.Level asks for, extracts its text and indexes it as the file
+	// u.Name of this node's UploadShare (replacing a file of that name),
+	// and returns its record. An error reading the body is returned
+	// wrapped (an *http.MaxBytesError for an oversized one).
+	Upload(ctx context.Context, u Upload) (ds.Record, error)
+	// Delete removes an uploaded file (a record of UploadShare, on any
+	// node): its record and its index entry.
+	Delete(ctx context.Context, rec ds.Record) error
+}
+
+// Upload is one file sent to POST /api/files.
+type Upload struct {
+	Name  string       // a base name (ValidUploadName)
+	Body  io.Reader    // the bytes, streamed
+	Size  int64        // the declared length, -1 when unknown
+	Level quorum.Level // how many replicas must hold it before the answer
+}
+
+// ValidUploadName reports why name cannot name an uploaded file: it must be
+// a base name of valid UTF-8 of at most MaxUploadNameBytes, without path
+// separators, NUL or other control characters, and not "." or "..".
+func ValidUploadName(name string) error {
+	bad := func(why string) error {
+		return ds.Errorf(ds.KindInvalid, "bad_name", "the file name %s; give a plain file name with ?name=", why)
+	}
+	switch {
+	case name == "":
+		return bad("is missing")
+	case len(name) > MaxUploadNameBytes:
+		return bad("is longer than " + strconv.Itoa(MaxUploadNameBytes) + " bytes")
+	case !utf8.ValidString(name):
+		return bad("is not valid UTF-8")
+	case name == "." || name == "..":
+		return bad("may not be . or ..")
+	case strings.TrimSpace(name) != name:
+		return bad("may not start or end with spaces")
+	}
+	for _, r := range name {
+		switch {
+		case r == '/' || r == '\\':
+			return bad("may not contain / or \\ (no folders)")
+		case unicode.IsControl(r) || r == utf8.RuneError || r == '\u2028' || r == '\u2029':
+			return bad("may not contain control characters")
+		}
+	}
+	return nil
+}
+
+type rawBodyKey struct{}
+
+// uploadBody returns the request's body bounded by max instead of
+// MaxBodyBytes (see ServeHTTP).
+func uploadBody(w http.ResponseWriter, r *http.Request, max int64) io.Reader {
+	raw, ok := r.Context().Value(rawBodyKey{}).(io.ReadCloser)
+	if !ok {
+		raw = r.Body
+	}
+	return http.MaxBytesReader(w, raw, max)
+}
+
+var errUploadsUnavailable = ds.Errorf(ds.KindUnavailable, "uploads_unavailable", "this node does not take uploads")
+
+// canUpload reports whether p may see this node's upload share, and so
+// put files in it.
+func (s *Server) canUpload(p *Principal) bool {
+	if s.cfg.Access == nil || rbac.Allowed(p.Roles, "*:*") {
+		return true
+	}
+	for _, sh := range s.cfg.Access.Shares() {
+		if sh.Share == UploadShare {
+			return rbac.CanSee(p.Roles, p.Groups, sh.ACL)
+		}
+	}
+	return true
+}
+
+// handleUpload is POST /api/files?name=NAME&consistency=LEVEL: the raw
+// body is streamed into the cluster's chunk store; the answer, 201 with
+// the file's record, comes once the chunks are durable on the replicas
+// the level asks for.
+func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Uploads == nil {
+		s.writeError(w, r, errUploadsUnavailable)
+		return
+	}
+	q := r.URL.Query()
+	name := q.Get("name")
+	if err := ValidUploadName(name); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	level, err := quorum.ParseLevel(q.Get("consistency"))
+	if err != nil {
+		s.writeError(w, r, ds.Errorf(ds.KindInvalid, "bad_consistency", "consistency must be strong, quorum (the default) or eventual"))
+		return
+	}
+	tooLarge := ds.Errorf(ds.KindTooLarge, "upload_too_large", "the file is larger than this node's upload limit of %d bytes", s.cfg.MaxUploadBytes)
+	if r.ContentLength > s.cfg.MaxUploadBytes {
+		s.writeError(w, r, tooLarge)
+		return
+	}
+	if p, _ := PrincipalFrom(r.Context()); !s.canUpload(p) {
+		s.writeError(w, r, ds.Errorf(ds.KindForbidden, "forbidden", "the %q share of this node is restricted; your roles and groups do not allow it", UploadShare))
+		return
+	}
+	// The body may take longer than the server's read timeout; the
+	// recorder of tests does not support deadlines, which is fine.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.UploadTimeout))
+	rec, err := s.cfg.Uploads.Upload(r.Context(), Upload{Name: name, Body: uploadBody(w, r, s.cfg.MaxUploadBytes),
+		Size: r.ContentLength, Level: level})
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		err = tooLarge
+	}
+	details := map[string]string{"share": UploadShare, "path": name, "consistency": strings.ToLower(level.String())}
+	resource := "upload:" + name
+	if err == nil {
+		resource = "file:" + rec.FileID
+		details["size"] = strconv.FormatInt(rec.Size, 10)
+	}
+	s.audit(r, audit.Entry{Action: audit.ActionUpload, Resource: resource, Result: resultOf(err), Details: details})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/files/"+rec.FileID)
+	writeJSON(w, http.StatusCreated, rec.Public())
+}
+
+// handleDelete is DELETE /api/files/{file_id}: an uploaded file's record
+// and index entry are removed (its chunks stay until garbage collection).
+// Files of shared folders are the folders' business: 409.
+func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Uploads == nil {
+		s.writeError(w, r, errUploadsUnavailable)
+		return
+	}
+	rec, ok := s.record(w, r)
+	if !ok {
+		return
+	}
+	if rec.Share != UploadShare {
+		s.writeError(w, r, ds.Errorf(ds.KindConflict, "not_deletable",
+			"only uploaded files can be deleted; this file is in the shared folder %q of node %s, remove it there", rec.Share, rec.NodeID))
+		return
+	}
+	err := s.cfg.Uploads.Delete(r.Context(), rec)
+	s.audit(r, audit.Entry{Action: audit.ActionDelete, Resource: "file:" + rec.FileID, Result: resultOf(err),
+		Details: map[string]string{"share": rec.Share, "path": rec.Path, "node": rec.NodeID}})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

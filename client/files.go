@@ -1,0 +1,69 @@
+package client
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+
+	ds "github.com/distrisearch/distrisearch"
+)
+
+// Upload sends size bytes of r as the file name to the node's uploads
+// share (POST /api/files), streamed, and returns its record once the
+// replicas that level asks for ("strong", "quorum" or "eventual"; "" is
+// quorum) hold it durably. size < 0 sends the body chunked (its length
+// unknown). progress, if not nil, is called with the bytes sent so far.
+// An upload of an existing name replaces that file.
+func (c *Client) Upload(ctx context.Context, name string, r io.Reader, size int64, level string, progress func(sent int64)) (ds.Record, error) {
+	q := url.Values{"name": {name}}
+	if level != "" {
+		q.Set("consistency", level)
+	}
+	body := r
+	if progress != nil {
+		body = &countingReader{r: r, fn: progress}
+	}
+	if size == 0 {
+		body = http.NoBody
+	}
+	hr, err := c.newRequest(ctx, http.MethodPost, "/api/files", q, body)
+	if err != nil {
+		return ds.Record{}, err
+	}
+	hr.ContentLength = size
+	if size < 0 {
+		hr.ContentLength = -1
+	}
+	hr.Header.Set("Content-Type", "application/octet-stream")
+	var rec ds.Record
+	err = c.do(hr, &rec)
+	return rec, err
+}
+
+// DeleteFile deletes an uploaded file (DELETE /api/files/{id}). Files of
+// shared folders cannot be deleted through the API (a KindConflict error,
+// code not_deletable).
+func (c *Client) DeleteFile(ctx context.Context, fileID string) error {
+	hr, err := c.newRequest(ctx, http.MethodDelete, "/api/files/"+url.PathEscape(fileID), nil, nil)
+	if err != nil {
+		return err
+	}
+	return c.do(hr, nil)
+}
+
+// countingReader reports the bytes read so far.
+type countingReader struct {
+	r  io.Reader
+	n  int64
+	fn func(int64)
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	k, err := c.r.Read(p)
+	c.n += int64(k)
+	if k > 0 {
+		c.fn(c.n)
+	}
+	return k, err
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	ds "github.com/distrisearch/distrisearch"
+)
+
+func runPut(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("put", stderr)
+	srv := addServerFlags(fs)
+	name := fs.String("name", "", "the file's name on the cluster (default: the local file's base name)")
+	level := fs.String("consistency", "quorum", "replicas that must hold the file before the answer: strong (all), quorum or eventual (one)")
+	quiet := fs.Bool("q", false, "no progress bar")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: distrisearch put [flags] FILE\n\nUploads FILE to the node's \"uploads\" share; it becomes searchable and\ndownloadable through every node. An upload of an existing name replaces it.")
+		fs.PrintDefaults()
+	}
+	rest, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usageError{"exactly one FILE to upload is required"}
+	}
+	switch strings.ToLower(*level) {
+	case "strong", "quorum", "eventual":
+	default:
+		return usageError{"--consistency must be strong, quorum or eventual"}
+	}
+	f, err := os.Open(rest[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return usageError{rest[0] + " is not a regular file"}
+	}
+	if *name == "" {
+		*name = filepath.Base(rest[0])
+	}
+	c, err := srv.connect()
+	if err != nil {
+		return err
+	}
+	// The transport may still read the body after Upload returned (an
+	// early error answer): the bar is drawn under a lock.
+	var (
+		progress func(int64)
+		pb       *progressBar
+		mu       sync.Mutex
+	)
+	if !*quiet {
+		pb = newProgressBar(stderr, *name, fi.Size())
+		progress = func(n int64) {
+			mu.Lock()
+			defer mu.Unlock()
+			pb.Set(n)
+		}
+	}
+	rec, err := c.Upload(ctx, *name, f, fi.Size(), strings.ToLower(*level), progress)
+	if pb != nil {
+		mu.Lock()
+		pb.Done()
+		mu.Unlock()
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "uploaded %s (%s, %s consistency)\nfile id %s\n", rec.Name, humanBytes(rec.Size), strings.ToLower(*level), rec.FileID)
+	return nil
+}
+
+func runRm(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("rm", stderr)
+	srv := addServerFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: distrisearch rm [flags] FILE_ID\n\nDeletes an uploaded file (files of shared folders are removed from their folder).")
+		fs.PrintDefaults()
+	}
+	rest, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 || !ds.IsFileID(rest[0]) {
+		return usageError{"exactly one FILE_ID (64 hex digits, from 'distrisearch put' or 'search') is required"}
+	}
+	c, err := srv.connect()
+	if err != nil {
+		return err
+	}
+	if err := c.DeleteFile(ctx, rest[0]); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "deleted %s\n", rest[0])
+	return nil
+}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/distrisearch/distrisearch/api"
 	"github.com/distrisearch/distrisearch/node"
 )
 
@@ -64,12 +65,22 @@ func (s *shareAccessFlags) Set(v string) error {
 	return nil
 }
 
-// apply sets the roles and groups of configured shares: the flags of one
-// share replace what the configuration file said, and add up among
-// themselves.
-func (s shareAccessFlags) apply(shares []node.ShareConfig) error {
+// apply sets the roles and groups of configured shares, and of the
+// uploads share (api.UploadShare): the flags of one share replace what the
+// configuration file said, and add up among themselves.
+func (s shareAccessFlags) apply(cfg *node.Config) error {
+	shares := cfg.Shares
 	seen := map[string]bool{}
 	for _, a := range s {
+		if a.share == api.UploadShare {
+			if !seen[a.share] {
+				cfg.UploadRoles, cfg.UploadGroups = nil, nil
+				seen[a.share] = true
+			}
+			cfg.UploadRoles = append(cfg.UploadRoles, a.roles...)
+			cfg.UploadGroups = append(cfg.UploadGroups, a.groups...)
+			continue
+		}
 		i := slices.IndexFunc(shares, func(sh node.ShareConfig) bool { return sh.Name == a.share })
 		if i < 0 {
 			names := make([]string, len(shares))
@@ -113,7 +124,8 @@ func nodeFlags(fs *flag.FlagSet, stderr io.Writer) func() (node.Config, error) {
 	var shares shareFlags
 	fs.Var(&shares, "share", "share a folder as NAME=PATH (repeatable)")
 	var access shareAccessFlags
-	fs.Var(&access, "share-access", "restrict a configured share to users with one of these roles or groups (and admins): NAME=role:R,group:G (repeatable)")
+	fs.Var(&access, "share-access", "restrict a configured share, or \"uploads\" (files uploaded through this node), to users with one of these roles or groups (and admins): NAME=role:R,group:G (repeatable)")
+	maxUpload := fs.Int64("max-upload-bytes", def.MaxUploadBytes, "largest file one upload (POST /api/files) may send")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) of the public API (default: one signed by the cluster CA)")
 	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
 	insecureHTTP := fs.Bool("insecure-http", false, "serve the public API as plain HTTP (only behind a TLS-terminating proxy, or for tests)")
@@ -158,7 +170,7 @@ func nodeFlags(fs *flag.FlagSet, stderr io.Writer) func() (node.Config, error) {
 		cfg.Peers = append(cfg.Peers, peers...)
 		cfg.Hosts = append(cfg.Hosts, hosts...)
 		cfg.Shares = append(cfg.Shares, shares...)
-		if err := access.apply(cfg.Shares); err != nil {
+		if err := access.apply(&cfg); err != nil {
 			return cfg, err
 		}
 		if set["tls-cert"] || *configFile == "" {
@@ -169,6 +181,12 @@ func nodeFlags(fs *flag.FlagSet, stderr io.Writer) func() (node.Config, error) {
 		}
 		if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 			return cfg, usageError{"--tls-cert and --tls-key go together"}
+		}
+		if set["max-upload-bytes"] || *configFile == "" {
+			if *maxUpload <= 0 {
+				return cfg, usageError{"--max-upload-bytes must be positive"}
+			}
+			cfg.MaxUploadBytes = *maxUpload
 		}
 		if set["insecure-http"] || *configFile == "" {
 			cfg.InsecureHTTP = *insecureHTTP

@@ -87,7 +87,8 @@ rate_limits: {per_ip: 50, per_user: 60, login: 5}
 	// theirs.
 	cfg, err = buildNodeConfig(t, "--config", conf, "--tls-cert", "/x.crt", "--tls-key", "/x.key", "--anonymous-search=false",
 		"--rate-per-ip", "1000", "--rate-login", "3",
-		"--share", "hr=/srv/hr", "--share-access", "finance=group:finance", "--share-access", "finance=role:user", "--share-access", "hr=group:hr")
+		"--share", "hr=/srv/hr", "--share-access", "finance=group:finance", "--share-access", "finance=role:user", "--share-access", "hr=group:hr",
+		"--share-access", "uploads=group:editors", "--max-upload-bytes", "1048576")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,6 +103,9 @@ rate_limits: {per_ip: 50, per_user: 60, login: 5}
 		!slices.Equal(access["finance"][0], []string{"user"}) || !slices.Equal(access["finance"][1], []string{"finance"}) ||
 		!slices.Equal(access["hr"][1], []string{"hr"}) {
 		t.Fatalf("share access: %v", access)
+	}
+	if !slices.Equal(cfg.UploadGroups, []string{"editors"}) || len(cfg.UploadRoles) != 0 || cfg.MaxUploadBytes != 1<<20 {
+		t.Fatalf("uploads access and size: %v %v %d", cfg.UploadRoles, cfg.UploadGroups, cfg.MaxUploadBytes)
 	}
 
 	// Without a file, the flags' defaults: HTTPS with the cluster CA, no

@@ -18,16 +18,15 @@ import (
 // JSON of 20 hits over a loopback keep-alive connection, with a searcher
 // that costs nothing; plain HTTP and HTTPS (as nodes serve it by default).
 func BenchmarkSearchOverHTTP(b *testing.B) {
-	for _, tls := range []bool{false, true} {
-		name := "http"
-		if tls {
-			name = "https"
-		}
-		b.Run(name, func(b *testing.B) { benchSearch(b, tls) })
+	for _, c := range []struct {
+		name       string
+		tls, http2 bool
+	}{{"http", false, false}, {"https", true, false}, {"https-h2", true, true}} {
+		b.Run(c.name, func(b *testing.B) { benchSearch(b, c.tls, c.http2) })
 	}
 }
 
-func benchSearch(b *testing.B, tls bool) {
+func benchSearch(b *testing.B, tls, http2 bool) {
 	hits := make([]ds.Hit, 20)
 	for i := range hits {
 		hits[i] = ds.Hit{FileID: fileA, Name: "telemetry_server.go", Path: "src/telemetry_server.go", Share: "sample",
@@ -41,6 +40,7 @@ func benchSearch(b *testing.B, tls bool) {
 		b.Fatal(err)
 	}
 	ts := httptest.NewUnstartedServer(srv)
+	ts.EnableHTTP2 = http2
 	if tls {
 		ts.StartTLS()
 	} else {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"path"
 	"strings"
 	"sync"
 	"time"
@@ -121,39 +120,10 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 func (n *Node) uploadRecord(ctx context.Context, name string, m chunks.Manifest, manifest []byte) ds.Record {
 	sum := hex.EncodeToString(m.SHA256[:])
 	res, xerr := n.extractUpload(ctx, ds.RecordKey(n.id, api.UploadShare, name), name, m)
-	x := ds.Extraction{State: ds.ExtractOK, Truncated: res.Truncated, Extractor: res.Extractor}
-	switch {
-	case xerr != nil:
-		x.State, x.Reason = ds.ExtractFailed, xerr.Error()
-	case res.Extractor == "":
-		x.State = ds.ExtractMetaOnly
-	}
-	if res.Type == "" {
-		res.Type = "binary"
-	}
-	if res.MIME == "" {
-		res.MIME = "application/octet-stream"
-	}
-	now := n.cfg.Now().UTC()
-	return ds.Record{
-		FileID:      ds.FileID(n.id, api.UploadShare+"/"+name, sum),
-		NodeID:      n.id,
-		Share:       api.UploadShare,
-		Path:        name,
-		Name:        name,
-		Ext:         strings.ToLower(strings.TrimPrefix(path.Ext(name), ".")),
-		Type:        res.Type,
-		MIME:        res.MIME,
-		Size:        m.Size,
-		ModTime:     now,
-		ContentHash: sum,
-		Title:       res.Title,
-		Content:     res.Text,
-		Meta:        res.Meta,
-		Extraction:  x,
-		IndexedAt:   now,
-		Manifest:    manifest,
-	}
+	now := n.cfg.Now()
+	rec := scan.NewRecord(n.id, api.UploadShare, name, m.Size, sum, now, now, res, xerr)
+	rec.Manifest = manifest
+	return rec
 }
 
 // extractUpload runs the extractor over the file's chunks.

@@ -133,7 +133,15 @@ func (sh *shareScanner) runExtractor(ctx context.Context, rel string, r io.Reade
 
 // record builds the record of a new version.
 func (sh *shareScanner) record(rel string, st State, mtime time.Time, res extract.Result, xerr error) distrisearch.Record {
-	node, name := sh.sc.cfg.NodeID, path.Base(rel)
+	return NewRecord(sh.sc.cfg.NodeID, sh.share.Name, rel, st.Size, st.Hash, mtime, sh.sc.cfg.Now(), res, xerr)
+}
+
+// NewRecord builds the record of one version of a file: share-relative
+// path rel (slash-separated), its size and content sha256 (hex), its
+// modification time, when it was indexed, and what the extractor made of
+// it (xerr: why it failed). The scanner and uploads build records alike.
+func NewRecord(nodeID, share, rel string, size int64, contentHash string, mtime, now time.Time, res extract.Result, xerr error) distrisearch.Record {
+	name := path.Base(rel)
 	x := distrisearch.Extraction{State: distrisearch.ExtractOK, Truncated: res.Truncated, Extractor: res.Extractor}
 	switch {
 	case xerr != nil:
@@ -148,22 +156,22 @@ func (sh *shareScanner) record(rel string, st State, mtime time.Time, res extrac
 		res.MIME = "application/octet-stream"
 	}
 	return distrisearch.Record{
-		FileID:      distrisearch.FileID(node, sh.share.Name+"/"+rel, st.Hash),
-		NodeID:      node,
-		Share:       sh.share.Name,
+		FileID:      distrisearch.FileID(nodeID, share+"/"+rel, contentHash),
+		NodeID:      nodeID,
+		Share:       share,
 		Path:        rel,
 		Name:        name,
 		Ext:         strings.ToLower(strings.TrimPrefix(path.Ext(name), ".")),
 		Type:        res.Type,
 		MIME:        res.MIME,
-		Size:        st.Size,
+		Size:        size,
 		ModTime:     mtime.UTC(),
-		ContentHash: st.Hash,
+		ContentHash: contentHash,
 		Title:       res.Title,
 		Content:     res.Text,
 		Meta:        res.Meta,
 		Extraction:  x,
-		IndexedAt:   sh.sc.cfg.Now().UTC(),
+		IndexedAt:   now.UTC(),
 	}
 }
 

@@ -321,19 +321,9 @@ func (o owner) localVisible(w http.ResponseWriter, r *http.Request) (ds.Record, 
 
 // writeKindError answers err with the status of its kind, its code and its
 // user-facing message.
+// The status comes from the API's one table (api.StatusOf).
 func writeKindError(w http.ResponseWriter, err error) {
-	status := http.StatusInternalServerError
-	switch ds.KindOf(err) {
-	case ds.KindNotFound:
-		status = http.StatusNotFound
-	case ds.KindConflict:
-		status = http.StatusConflict
-	case ds.KindInvalid:
-		status = http.StatusBadRequest
-	case ds.KindUnavailable:
-		status = http.StatusServiceUnavailable
-	}
-	writeInternalError(w, status, ds.CodeOf(err), ds.MessageOf(err))
+	writeInternalError(w, api.StatusOf(err), ds.CodeOf(err), ds.MessageOf(err))
 }
 
 func (o owner) handleFileRecord(w http.ResponseWriter, r *http.Request) {

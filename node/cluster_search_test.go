@@ -204,15 +204,7 @@ func TestClusterWideSearchAndFiles(t *testing.T) {
 	})
 
 	t.Run("share ACLs are applied by the share's node", func(t *testing.T) {
-		for _, u := range []client.NewUser{
-			{Username: "bob", Password: "bob-password", Roles: []string{"user"}},
-			{Username: "carol", Password: "carol-password", Roles: []string{"user"}, Groups: []string{"finance"}},
-		} {
-			if _, err := c1.AddUser(ctx, u); err != nil {
-				t.Fatalf("add %s: %v", u.Username, err)
-			}
-		}
-		bob, carol := login(t, n1, "bob", "bob-password"), login(t, n1, "carol", "carol-password")
+		bob, carol := bobAndCarol(t, c1, n1)
 		req := ds.SearchRequest{Query: "heron", Limit: 10, Facets: true}
 		res, err := c1.Search(ctx, req)
 		if err != nil || res.Total != 2 {

@@ -30,15 +30,7 @@ func TestRestrictedShareEndToEnd(t *testing.T) {
 	cfg.Shares = []ShareConfig{{Name: "docs", Path: open}, {Name: "finance", Path: secret, Groups: []string{"finance"}}}
 	n, adm := startWith(t, cfg)
 	ctx := context.Background()
-	for _, u := range []client.NewUser{
-		{Username: "bob", Password: "bob-password", Roles: []string{"user"}},
-		{Username: "carol", Password: "carol-password", Roles: []string{"user"}, Groups: []string{"finance"}},
-	} {
-		if _, err := adm.AddUser(ctx, u); err != nil {
-			t.Fatalf("add %s: %v", u.Username, err)
-		}
-	}
-	bob, carol := login(t, n, "bob", "bob-password"), login(t, n, "carol", "carol-password")
+	bob, carol := bobAndCarol(t, adm, n)
 
 	req := ds.SearchRequest{Query: "osprey budget", Limit: 10, Facets: true}
 	all, err := adm.Search(ctx, req)
@@ -97,6 +89,21 @@ func TestRestrictedShareEndToEnd(t *testing.T) {
 	if _, err := bob.Search(ctx, req); ds.CodeOf(err) != "token_revoked" {
 		t.Fatalf("a disabled user's token: %v", err)
 	}
+}
+
+// bobAndCarol creates two users through adm, bob (user) and carol (user,
+// group finance), and returns their clients signed in through n.
+func bobAndCarol(t *testing.T, adm *client.Client, n *Node) (bob, carol *client.Client) {
+	t.Helper()
+	for _, u := range []client.NewUser{
+		{Username: "bob", Password: "bob-password", Roles: []string{"user"}},
+		{Username: "carol", Password: "carol-password", Roles: []string{"user"}, Groups: []string{"finance"}},
+	} {
+		if _, err := adm.AddUser(context.Background(), u); err != nil {
+			t.Fatalf("add %s: %v", u.Username, err)
+		}
+	}
+	return login(t, n, "bob", "bob-password"), login(t, n, "carol", "carol-password")
 }
 
 // TestInternalPortRefusesUserTokens: the node-to-node port takes only a

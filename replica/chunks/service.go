@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"sync"
 	"time"
 
@@ -31,21 +30,16 @@ var (
 	ErrClosed = errors.New("chunks: service closed")
 )
 
-// ViewSource gives the Raft-committed membership (*cluster.Node does).
-type ViewSource interface {
-	View() *cluster.View
-}
-
-// Router registers node-to-node routes (*cluster.Node does).
-type Router interface {
-	HandleInternal(pattern string, h http.Handler)
-	MemberOnly(h http.Handler) http.Handler
-}
-
-// Doer sends node-to-node requests over mutual TLS (*transport.Client does).
-type Doer interface {
-	Do(req *http.Request, opts ...transport.CallOption) (*http.Response, error)
-}
+// The collaborators are the record layer's (package replica): the same
+// membership, route registration and node-to-node transport.
+type (
+	// ViewSource gives the Raft-committed membership (*cluster.Node does).
+	ViewSource = replica.ViewSource
+	// Router registers node-to-node routes (*cluster.Node does).
+	Router = replica.Router
+	// Doer sends node-to-node requests over mutual TLS (*transport.Client does).
+	Doer = replica.Doer
+)
 
 var (
 	_ ViewSource = (*cluster.Node)(nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -128,3 +129,94 @@ func (t nodeTarget) SearchURL() string             { return t.n.URL() }
 func (t nodeTarget) NodeURLs() []string            { return []string{t.n.URL()} }
 func (t nodeTarget) ClientOptions() client.Options { return t.opts }
 func (t nodeTarget) Close() error                  { return t.n.Close() }
+
+// ClusterLauncher starts an in-process cluster of Nodes nodes (default 3)
+// on 127.0.0.1: the first creates the cluster, the others join it, the
+// last one shares the folder, and searches go through the first, which
+// holds no file: every hit crosses a node-to-node search (global BM25
+// statistics, then the search itself). Records are not replicated yet, so
+// each file has one copy.
+type ClusterLauncher struct {
+	Nodes  int          // default 3
+	Logger *slog.Logger // nil: discard the nodes' logs
+}
+
+var _ Launcher = ClusterLauncher{}
+
+// Launch starts the nodes with their data under workDir.
+func (l ClusterLauncher) Launch(ctx context.Context, share Share, workDir string) (Target, error) {
+	count := l.Nodes
+	if count == 0 {
+		count = 3
+	}
+	if count < 2 {
+		return nil, fmt.Errorf("a cluster target needs at least 2 nodes, not %d", count)
+	}
+	password, err := randomPassword()
+	if err != nil {
+		return nil, err
+	}
+	t := &clusterTarget{}
+	for i := range count {
+		cfg := node.DefaultConfig()
+		cfg.DataDir = filepath.Join(workDir, fmt.Sprintf("node%d", i+1))
+		cfg.HTTPAddr, cfg.InternalAddr = "127.0.0.1:0", "127.0.0.1:0"
+		cfg.Logger = l.Logger
+		cfg.AdminPassword = password
+		cfg.RateLimits = node.RateLimits{PerIP: unlimited, PerUser: unlimited, Login: unlimited}
+		if i > 0 {
+			cfg.Join, cfg.Token = t.nodes[0].InternalAddr(), t.nodes[0].JoinToken()
+		}
+		if i == count-1 {
+			cfg.Shares = []node.ShareConfig{{Name: share.Name, Path: share.Root}}
+		}
+		n, err := node.New(cfg)
+		if err == nil {
+			err = n.Start(ctx)
+		}
+		if err != nil {
+			_ = t.Close()
+			return nil, fmt.Errorf("start node %d: %w", i+1, err)
+		}
+		t.nodes = append(t.nodes, n)
+	}
+	t.opts = client.Options{CAFile: t.nodes[0].CAFile()}
+	c, err := client.NewWithOptions(t.nodes[0].URL(), t.opts)
+	if err == nil {
+		_, err = c.Login(ctx, adminUser, password)
+	}
+	if err != nil {
+		_ = t.Close()
+		return nil, fmt.Errorf("log in to the gateway: %w", err)
+	}
+	t.opts.Token = c.Token
+	return t, nil
+}
+
+// clusterTarget is an in-process cluster searched through its first node.
+type clusterTarget struct {
+	nodes []*node.Node
+	opts  client.Options
+}
+
+func (t *clusterTarget) Info() TargetInfo {
+	return TargetInfo{Name: "cluster, searched through a node that holds no file", Nodes: len(t.nodes), Replication: 1}
+}
+func (t *clusterTarget) SearchURL() string             { return t.nodes[0].URL() }
+func (t *clusterTarget) ClientOptions() client.Options { return t.opts }
+func (t *clusterTarget) NodeURLs() []string {
+	urls := make([]string, len(t.nodes))
+	for i, n := range t.nodes {
+		urls[i] = n.URL()
+	}
+	return urls
+}
+
+// Close stops the nodes, the last first.
+func (t *clusterTarget) Close() error {
+	var errs []error
+	for i := len(t.nodes) - 1; i >= 0; i-- {
+		errs = append(errs, t.nodes[i].Close())
+	}
+	return errors.Join(errs...)
+}

@@ -90,6 +90,32 @@ func TestRunIngestSearchOnTinyCorpus(t *testing.T) {
 	}
 }
 
+// TestClusterTargetSearchesThroughANodeWithoutFiles: the cluster target's
+// gateway holds no file, so every hit it returns came from another node.
+func TestClusterTargetSearchesThroughANodeWithoutFiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three nodes")
+	}
+	corpus := t.TempDir()
+	writeTinyCorpus(t, corpus, 12)
+	o := DefaultIngestOptions()
+	o.Corpus, o.WorkDir, o.Breakdown = corpus, t.TempDir(), false
+	o.Target = ClusterLauncher{Nodes: 3}
+	o.Queries = []string{"mutex", "parse*"}
+	o.Warmup, o.Reps, o.Verify = 1, 1, 0
+	o.Wait.Poll = 20 * time.Millisecond
+	rep, err := RunIngestSearch(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Target.Nodes != 3 || !strings.HasPrefix(rep.Target.Name, "cluster") {
+		t.Fatalf("target %+v", rep.Target)
+	}
+	if api, _ := rep.LatencyOf(LatAPI); api.NoHits != 0 || api.MeanHits < 1 {
+		t.Fatalf("searches through the gateway found nothing: %+v", api)
+	}
+}
+
 func TestRunEvalOnMiniCranfield(t *testing.T) {
 	o := DefaultEvalOptions()
 	o.Data = filepath.Join("testdata", "cranfield-mini")

@@ -266,6 +266,10 @@ func (c *Client) DoJSON(ctx context.Context, method, url string, in, out any, op
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		return fmt.Errorf("decode response: %w", err)
 	}
+	// Read what follows the value (the encoder's newline) so the
+	// connection goes back to the pool: a body closed before its end
+	// costs the next call a new TLS handshake.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	return nil
 }
 

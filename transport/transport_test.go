@@ -3,11 +3,13 @@ package transport
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,6 +25,7 @@ type fixture struct {
 	addr   string
 	raft   net.Listener
 	hits   atomic.Int64
+	conns  atomic.Int64 // connections the HTTP server accepted
 	status atomic.Int64 // status the test handler answers with; 0 = 200
 }
 
@@ -50,9 +53,19 @@ func newFixture(t *testing.T) *fixture {
 		if s := f.status.Load(); s != 0 {
 			w.WriteHeader(int(s))
 		}
+		if r.URL.Path == "/json" {
+			// Larger than the server's buffer: sent chunked, as search
+			// results are.
+			_ = json.NewEncoder(w).Encode(map[string]string{"peer": PeerNodeID(r.TLS), "pad": strings.Repeat("x", 16<<10)})
+			return
+		}
 		fmt.Fprintf(w, "peer=%s", PeerNodeID(r.TLS))
 	})
-	srv := &http.Server{Handler: h}
+	srv := &http.Server{Handler: h, ConnState: func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			f.conns.Add(1)
+		}
+	}}
 	joinSrv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "join") })}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -228,6 +241,23 @@ func TestRetryOnlyIdempotent(t *testing.T) {
 	resp.Body.Close()
 	if f.hits.Load() != 3 {
 		t.Fatalf("POST with idempotency key: %d attempts, want 3", f.hits.Load())
+	}
+}
+
+// TestDoJSONReusesConnections: JSON answers (chunked ones too) are read
+// to their end, so calls share one connection instead of paying a TLS
+// handshake each.
+func TestDoJSONReusesConnections(t *testing.T) {
+	f := newFixture(t)
+	c := NewClient(ClientConfig(f.client, ProtoHTTP, nil), ClientOptions{MaxAttempts: 1})
+	for range 5 {
+		var out map[string]string
+		if err := c.DoJSON(context.Background(), "GET", "https://"+f.addr+"/json", nil, &out); err != nil || out["peer"] != "client" {
+			t.Fatalf("DoJSON: %v %v", out, err)
+		}
+	}
+	if n := f.conns.Load(); n != 1 {
+		t.Fatalf("5 calls opened %d connections, want 1", n)
 	}
 }
 

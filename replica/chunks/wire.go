@@ -93,6 +93,7 @@ func (s *Service) missing(ctx context.Context, m cluster.Member, hs []Hash) (map
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxMissingBody)).Decode(&out); err != nil {
 		return nil, fmt.Errorf("missing from %s: %w", m.ID, err)
 	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10)) // to the end: the connection is reused
 	set := make(map[Hash]bool, len(out.Missing))
 	for _, h := range out.Missing {
 		set[h] = true

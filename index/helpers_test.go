@@ -62,17 +62,20 @@ func fileID(node, share, p string) string { return distrisearch.FileID(node, sha
 // openWith returns an in-memory partition holding files.
 func openWith(t testing.TB, name string, files ...file) *index.Index {
 	t.Helper()
+	recs := make([]distrisearch.Record, len(files))
+	text := map[string]string{}
+	for i, f := range files {
+		recs[i] = f.record()
+		text[recs[i].FileID] = recs[i].Content
+	}
 	opts := index.DefaultOptions()
 	opts.Name = name
+	opts.Text = func(id string) (string, error) { return text[id], nil } // the record store's part
 	ix, err := index.Open("", opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ix.Close() })
-	recs := make([]distrisearch.Record, len(files))
-	for i, f := range files {
-		recs[i] = f.record()
-	}
 	if err := ix.Apply(recs, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -95,9 +95,15 @@ func checkVersion(bi bleve.Index) error {
 // Name returns the partition name.
 func (ix *Index) Name() string { return ix.name }
 
-// Bleve returns the underlying bleve index, to be searched by a Searcher
-// (possibly together with other partitions) or served to a remote one.
-func (ix *Index) Bleve() bleve.Index { return ix.bi }
+// Bleve returns the bleve index to be searched by a Searcher (possibly
+// together with other partitions) or served to a remote one: with content
+// snippets made from Options.Text when it is set.
+func (ix *Index) Bleve() bleve.Index {
+	if ix.opts.Text == nil {
+		return ix.bi
+	}
+	return &textIndex{baseIndex: ix.bi, text: ix.opts.Text, hl: contentHighlighter}
+}
 
 // Apply indexes puts and removes deletes (file ids) in one batch. Deletes
 // apply after puts, so an id in both ends up deleted. When Apply returns

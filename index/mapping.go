@@ -16,7 +16,7 @@ import (
 // way that makes an existing index inconsistent with new queries. Open
 // refuses an index built with another version; the caller rebuilds it from
 // the record store.
-const MappingVersion = 2
+const MappingVersion = 3
 
 // Analyzer names defined in the mapping.
 const (
@@ -139,8 +139,11 @@ func NewMapping() (*mapping.IndexMappingImpl, error) {
 	doc.AddFieldMappingsAt(fieldTitle,
 		text(fieldTitle, TextAnalyzer, true, true),
 		text(fieldTitleExact, ExactAnalyzer, false, false))
+	// Content is indexed with term vectors (phrases, snippet locations)
+	// but not stored: snippets come from the record store's text
+	// (Options.Text), so loading a hit never decompresses its content.
 	doc.AddFieldMappingsAt(fieldContent,
-		text(fieldContent, TextAnalyzer, true, true))
+		text(fieldContent, TextAnalyzer, false, true))
 	doc.AddFieldMappingsAt(fieldMeta, text(fieldMeta, TextAnalyzer, false, false))
 
 	size := mapping.NewNumericFieldMapping()

@@ -11,9 +11,12 @@ type Options struct {
 	// partitions by it. Empty means the base name of the directory, or
 	// "memory" for an in-memory index.
 	Name string
-	// MaxContentBytes caps the extracted text indexed and stored for one
-	// file; longer text is cut at a character boundary.
+	// MaxContentBytes caps the extracted text indexed for one file;
+	// longer text is cut at a character boundary.
 	MaxContentBytes int
+	// Text gives the extracted text of a file for content snippets (the
+	// index does not store it); nil: searches have no content snippets.
+	Text TextSource
 }
 
 // DefaultOptions returns the options used when nothing is configured.

@@ -132,6 +132,12 @@ func TestClusterWideSearchAndFiles(t *testing.T) {
 			t.Fatalf("pelican through node 1: %+v", res)
 		}
 		id := res.Hits[0].FileID
+		// Snippets are made on node 3 from its record store's text.
+		hl, err := c1.Search(ctx, ds.SearchRequest{Query: "pelican", Limit: 5, Highlight: true})
+		if err != nil || len(hl.Hits) != 1 || len(hl.Hits[0].Snippets["content"]) == 0 ||
+			!strings.Contains(hl.Hits[0].Snippets["content"][0], "<mark>pelican</mark>") {
+			t.Fatalf("snippets of a file on node 3 through node 1: %+v %v", hl.Hits, err)
+		}
 		rec, err := c1.File(ctx, id)
 		if err != nil || rec.NodeID != n3.ID() || rec.Size != int64(big.Len()) || rec.Path != "pelican report.txt" {
 			t.Fatalf("record through node 1: %+v %v", rec, err)

@@ -236,8 +236,13 @@ func (n *Node) Start(ctx context.Context) (err error) {
 // openIndex opens a partition index. An index written by an incompatible
 // version of the mapping is rebuilt: it is removed, and reconcileIndex then
 // indexes every record again from the store, which holds their text.
+//
+// Content snippets come from the record store's text (the index does not
+// store it).
 func (n *Node) openIndex(dir string) (*index.Index, error) {
-	ix, err := index.Open(dir, index.DefaultOptions())
+	opts := index.DefaultOptions()
+	opts.Text = n.store.Content
+	ix, err := index.Open(dir, opts)
 	if !errors.Is(err, index.ErrIncompatible) {
 		return ix, err
 	}
@@ -245,7 +250,7 @@ func (n *Node) openIndex(dir string) (*index.Index, error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, err
 	}
-	return index.Open(dir, index.DefaultOptions())
+	return index.Open(dir, opts)
 }
 
 func (n *Node) fail(err error) {

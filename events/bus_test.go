@@ -267,7 +267,9 @@ func TestSubscribeSinceNoGapNoDuplicate(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		for {
+		// Bounded, so that the bus (which retains 4,096) still holds
+		// event 51 however the goroutines are scheduled.
+		for range 2000 {
 			select {
 			case <-stop:
 				return

@@ -24,10 +24,9 @@ type SearchRequest struct {
 	// other share are neither returned nor counted in totals or facets.
 	// An empty, non-nil Scope matches nothing. Access control sets it.
 	Scope []ShareRef
-	// Viewer, when not nil, is whom the search is for. A node that
-	// searches other nodes' partitions sends it along, and each node
-	// restricts its own partitions by its own share ACLs for it; Scope,
-	// which names only the shares the gateway knows, is then not used.
+	// Viewer, when not nil, is whom the search is for (the API always sets
+	// it). A node that searches other nodes' partitions sends it along, and
+	// each node restricts its own partitions by its own share ACLs for it.
 	Viewer *Viewer
 }
 

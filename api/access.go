@@ -29,21 +29,6 @@ type SharePolicy struct {
 	ACL   rbac.ACL
 }
 
-// scope returns the shares p may see, as a search restriction: nil when p
-// sees everything (admins, or no Access configured).
-func (s *Server) scope(p *Principal) []ds.ShareRef {
-	if s.cfg.Access == nil || rbac.Allowed(p.Roles, "*:*") {
-		return nil
-	}
-	refs := []ds.ShareRef{}
-	for _, sh := range s.cfg.Access.Shares() {
-		if rbac.CanSee(p.Roles, p.Groups, sh.ACL) {
-			refs = append(refs, ds.ShareRef{Node: sh.Node, Share: sh.Share})
-		}
-	}
-	return refs
-}
-
 // Delegated may be implemented by Files when it also returns records of
 // other nodes' shares, which this node's Access does not list: those nodes
 // apply their own share ACLs to the caller's principal (Files takes it

@@ -97,11 +97,10 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	// Whom the search is for: the searcher restricts each partition by
+	// the share ACLs of the node that holds it.
 	p, _ := PrincipalFrom(r.Context())
-	req.Scope = s.scope(p)
-	if p != nil {
-		req.Viewer = &ds.Viewer{Roles: p.Roles, Groups: p.Groups}
-	}
+	req.Viewer = &ds.Viewer{Roles: p.Roles, Groups: p.Groups}
 	start := time.Now()
 	res, err := s.cfg.Searcher.Search(r.Context(), req)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -472,13 +473,17 @@ func TestPerAddressAndPerUserLimits(t *testing.T) {
 }
 
 // TestRestrictedShares: a user outside a share's ACL never learns that its
-// files exist — search is scoped, and metadata, preview and download of
-// such a file answer exactly like a file that does not exist.
+// files exist — searches say whom they are for (the searcher restricts
+// each partition by its node's ACLs), and metadata, preview and download
+// of such a file answer exactly like a file that does not exist.
 func TestRestrictedShares(t *testing.T) {
 	secret := ds.Record{FileID: ds.FileID("n1", "finance/q.xlsx", "h2"), NodeID: "n1", Share: "finance", Path: "q.xlsx", Name: "q.xlsx", Size: 3}
-	var scopes [][]ds.ShareRef
+	var viewers []ds.Viewer
 	srv, err := New(testConfig(Config{Searcher: fakeSearcher{fn: func(_ context.Context, req ds.SearchRequest) (ds.SearchResult, error) {
-		scopes = append(scopes, req.Scope)
+		if req.Viewer == nil || req.Scope != nil {
+			return ds.SearchResult{}, fmt.Errorf("search without its viewer: %+v", req)
+		}
+		viewers = append(viewers, *req.Viewer)
 		return ds.SearchResult{}, nil
 	}}, Files: fakeFiles{records: map[string]ds.Record{fileA: recA, secret.FileID: secret},
 		data: map[string][]byte{fileA: []byte("abc"), secret.FileID: []byte("xyz")}},
@@ -508,9 +513,9 @@ func TestRestrictedShares(t *testing.T) {
 	do(t, srv, "GET", "/api/search?q=x", bob, nil)
 	do(t, srv, "GET", "/api/search?q=x", carol, nil)
 	do(t, srv, "GET", "/api/search?q=x", nil, nil) // admin
-	want := [][]ds.ShareRef{{{Node: "n1", Share: "docs"}}, {{Node: "n1", Share: "docs"}, {Node: "n1", Share: "finance"}}, nil}
-	if fmt.Sprint(scopes) != fmt.Sprint(want) || scopes[2] != nil {
-		t.Fatalf("search scopes %v, want %v", scopes, want)
+	want := []ds.Viewer{{Roles: []string{"user"}}, {Roles: []string{"user"}, Groups: []string{"finance"}}, {Roles: []string{"admin"}}}
+	if !reflect.DeepEqual(viewers, want) {
+		t.Fatalf("search viewers %+v, want %+v", viewers, want)
 	}
 }
 

@@ -157,11 +157,12 @@ func TestUnknownVersionRefused(t *testing.T) {
 	}
 }
 
-func TestSnapshotRoundTrip(t *testing.T) {
-	f := newFSM()
-	a := newApplier(t)
-	a.must(opLockAcquire, lockCmd{Name: "x", Owner: "alice", TTL: time.Minute}, 0)
-	f.st = a.s
+// snapshotOf returns an FSM holding s and a new FSM restored from its
+// snapshot, through the FSM's own Snapshot, Persist and Restore.
+func snapshotOf(t *testing.T, s *state) (f, g *fsm) {
+	t.Helper()
+	f = newFSM()
+	f.st = s
 	snap, err := f.Snapshot()
 	if err != nil {
 		t.Fatal(err)
@@ -170,10 +171,17 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	if err := snap.Persist(sink); err != nil {
 		t.Fatal(err)
 	}
-	g := newFSM()
+	g = newFSM()
 	if err := g.Restore(io.NopCloser(bytes.NewReader(sink.Bytes()))); err != nil {
 		t.Fatal(err)
 	}
+	return f, g
+}
+
+func TestSnapshotRoundTrip(t *testing.T) {
+	a := newApplier(t)
+	a.must(opLockAcquire, lockCmd{Name: "x", Owner: "alice", TTL: time.Minute}, 0)
+	f, g := snapshotOf(t, a.s)
 	v1, _ := f.View()
 	v2, _ := g.View()
 	b1, _ := json.Marshal(v1)

@@ -34,7 +34,11 @@ func (j jsonIndex) SearchInContext(ctx context.Context, req *bleve.SearchRequest
 	if err := json.Unmarshal(body, &remote); err != nil {
 		return nil, err
 	}
-	res, err := index.SearchPartitions(ctx, &remote, pre, index.DefaultSearchOptions(), j.parts...)
+	return overTheWire(index.SearchPartitions(ctx, &remote, pre, index.DefaultSearchOptions(), j.parts...))
+}
+
+// overTheWire returns res as it arrives after a JSON round trip.
+func overTheWire(res *bleve.SearchResult, err error) (*bleve.SearchResult, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -112,19 +116,7 @@ func (c jsonCaller) Search(ctx context.Context, node string, rr index.RemoteRequ
 		return nil, err
 	}
 	part := index.Scoped(node, c.parts[node], c.scope(node, got.Viewer))
-	res, err := index.SearchPartitions(ctx, got.Request, got.PreSearch, index.DefaultSearchOptions(), part)
-	if err != nil {
-		return nil, err
-	}
-	out, err := json.Marshal(res)
-	if err != nil {
-		return nil, err
-	}
-	back := bleve.SearchResult{Status: &bleve.SearchStatus{Errors: map[string]error{}}}
-	if err := json.Unmarshal(out, &back); err != nil {
-		return nil, err
-	}
-	return &back, nil
+	return overTheWire(index.SearchPartitions(ctx, got.Request, got.PreSearch, index.DefaultSearchOptions(), part))
 }
 
 // TestRemoteAndScopedPartitions: remote partitions answer as local ones;

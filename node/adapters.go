@@ -129,8 +129,7 @@ func (n *Node) reconcileIndex() error {
 // searcher serves api.Searcher over the whole cluster: this node's index
 // and one partition per other member that holds data, each restricted by
 // its own node's share ACLs for the request's Viewer (see partitions).
-// Without a Viewer nothing is visible. The request's Scope, which names
-// only this node's shares, is not used.
+// Without a Viewer nothing is visible.
 type searcher struct{ n *Node }
 
 func (s searcher) Search(ctx context.Context, req ds.SearchRequest) (ds.SearchResult, error) {
@@ -138,7 +137,7 @@ func (s searcher) Search(ctx context.Context, req ds.SearchRequest) (ds.SearchRe
 	if req.Viewer != nil {
 		v = *req.Viewer
 	}
-	req.Scope, req.Viewer = nil, nil
+	req.Viewer = nil // applied per partition
 	srch, err := index.NewSearcher(index.DefaultSearchOptions(), s.n.partitions(v)...)
 	if err != nil {
 		return ds.SearchResult{}, err

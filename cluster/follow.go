@@ -119,7 +119,7 @@ func (w *viewWire) view() *View {
 func (n *Node) handleState(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if q.Get("consistent") == "1" {
-		v, err := n.consistentLocal()
+		v, err := n.consistentLocal(r.Context())
 		if err != nil {
 			n.writeErr(w, err)
 			return

@@ -34,7 +34,7 @@ func (n *Node) ConsistentView(ctx context.Context) (*View, error) {
 	var w viewWire
 	err := n.leaderCall(ctx, func() error {
 		var e error
-		v, e = n.consistentLocal()
+		v, e = n.consistentLocal(ctx)
 		return e
 	}, "GET", pathState+"?consistent=1", nil, &w, true)
 	if err == nil && v == nil {
@@ -43,12 +43,23 @@ func (n *Node) ConsistentView(ctx context.Context) (*View, error) {
 	return v, err
 }
 
-func (n *Node) consistentLocal() (*View, error) {
+// consistentLocal confirms this node's leadership with a quorum and
+// returns its metadata. It gives up when ctx ends: a verification pending
+// while Raft shuts down may never be answered.
+func (n *Node) consistentLocal(ctx context.Context) (*View, error) {
 	if !n.IsLeader() {
 		return nil, ErrNotLeader
 	}
-	if err := n.raft.VerifyLeader().Error(); err != nil {
-		return nil, ErrNotLeader
+	f := n.raft.VerifyLeader()
+	verified := make(chan error, 1)
+	go func() { verified <- f.Error() }()
+	select {
+	case err := <-verified:
+		if err != nil {
+			return nil, ErrNotLeader
+		}
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
 	v, _ := n.fsm.View()
 	return v, nil

@@ -33,6 +33,7 @@ const (
 	opTokenKey      op = "token_key.rotate"
 	opTokenRevoke   op = "token.revoke"
 	opAuditHead     op = "audit.head"
+	opShares        op = "shares.set"
 )
 
 // leaderOnly ops are proposed by the leader for itself and carry its fence;

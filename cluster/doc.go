@@ -1,7 +1,7 @@
 // Package cluster is DistriSearch's control plane: a Raft-replicated
 // metadata store (members, service registry, cluster configuration, leases,
-// users, token keys) run by 3 or 5 voting coordinators, with every other
-// node following the metadata without a vote.
+// users, token keys, share registry) run by 3 or 5 voting coordinators,
+// with every other node following the metadata without a vote.
 //
 // Contract:
 //   - Init creates a cluster in a data directory (CA, first node identity,
@@ -26,6 +26,10 @@
 //     voters; logins and user lists are answered by the leader. The token
 //     keys (private halves included) and the revocation set are in the View
 //     every member follows, because every gateway signs and verifies tokens.
+//   - The share registry (SetShares, View.Shares) holds every node's shared
+//     folders and their roles and groups, so that any node knows them while
+//     their node is down. A node writes only its own entry; an unchanged
+//     list commits nothing, so nodes report theirs at every start.
 //   - Fencing: each leadership has a token (the Raft index of its leader
 //     entry) and each lease grant has one (the index of its grant); both only
 //     grow. Receivers check them with FenceGuard / Node.CheckFence.

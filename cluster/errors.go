@@ -23,9 +23,10 @@ var (
 	ErrClosed         = &distrisearch.Error{Kind: distrisearch.KindUnavailable, Code: "node_closed", Message: "the cluster node is closed"}
 )
 
-// Errors of users, token keys and revocations. The API shows their codes to
-// clients; the message of the error returned (see detail) says what exactly
-// was wrong, and errors.Is still finds the sentinel.
+// Errors of users, token keys, revocations and the share registry. The API
+// shows their codes to clients; the message of the error returned (see
+// detail) says what exactly was wrong, and errors.Is still finds the
+// sentinel.
 var (
 	ErrBadUsername    = &distrisearch.Error{Kind: distrisearch.KindInvalid, Code: "bad_username", Message: "a username has 1 to 64 characters: letters, digits and . _ @ -, starting with a letter or digit"}
 	ErrBadPassword    = &distrisearch.Error{Kind: distrisearch.KindInvalid, Code: "bad_password", Message: "a password needs at least 8 characters and at most 72 bytes"}
@@ -39,6 +40,7 @@ var (
 	ErrBadRetireAt    = &distrisearch.Error{Kind: distrisearch.KindInvalid, Code: "bad_retire_at", Message: "the old key's retire time is required and may be at most 30 days ahead"}
 	ErrTooManyKeys    = &distrisearch.Error{Kind: distrisearch.KindConflict, Code: "too_many_token_keys", Message: "too many token keys are kept; wait until older keys retire"}
 	ErrNoTokenKey     = &distrisearch.Error{Kind: distrisearch.KindUnavailable, Code: "no_token_key", Message: "the cluster has no token signing key yet"}
+	ErrBadShare       = &distrisearch.Error{Kind: distrisearch.KindInvalid, Code: "bad_share", Message: "invalid share list: at most 256 shares with unique names of 1 to 64 letters, digits and . _ -, each with at most 64 roles and 64 groups of 1 to 64 bytes"}
 )
 
 // detailed lists the sentinels whose forwarded message is the whole
@@ -58,7 +60,7 @@ func init() {
 	for _, e := range []*distrisearch.Error{ErrNotLeader, ErrNoLeader, ErrLockHeld, ErrLockNotHeld, ErrStaleFence, ErrUnknownMember, ErrBadJoinToken, ErrInvalid, ErrNotInitDone, ErrClosed, ErrUnknownOutcome} {
 		errByCode[e.Code] = e
 	}
-	for _, e := range []*distrisearch.Error{ErrBadUsername, ErrBadPassword, ErrBadRole, ErrBadGroup, ErrUserExists, ErrUserNotFound, ErrLastAdmin, ErrBadCredentials, ErrBadRevocation, ErrBadRetireAt, ErrTooManyKeys, ErrNoTokenKey} {
+	for _, e := range []*distrisearch.Error{ErrBadUsername, ErrBadPassword, ErrBadRole, ErrBadGroup, ErrUserExists, ErrUserNotFound, ErrLastAdmin, ErrBadCredentials, ErrBadRevocation, ErrBadRetireAt, ErrTooManyKeys, ErrNoTokenKey, ErrBadShare} {
 		errByCode[e.Code] = e
 		detailed[e.Code] = true
 	}

@@ -32,6 +32,7 @@ type fsm struct {
 	revoked  map[string]time.Time
 	cutoffs  map[string]time.Time
 	heads    map[string]AuditHead
+	shares   map[string][]Share
 }
 
 var _ raft.FSM = (*fsm)(nil)
@@ -97,11 +98,15 @@ func (f *fsm) View() (*View, <-chan struct{}) {
 		if f.dirty&partAudit != 0 {
 			f.heads = maps.Clone(f.st.AuditHeads)
 		}
+		if f.dirty&partShares != 0 {
+			f.shares = f.st.sharesView()
+		}
 		f.dirty = 0
 		s := f.st
 		f.view = &View{Index: s.Index, Config: s.Config, Leader: s.Leader, Time: s.Now,
 			Members: f.members, Services: f.services, Locks: f.locks,
-			TokenKeys: f.keys, CurrentTokenKey: s.CurrentKey, Revoked: f.revoked, TokenCutoffs: f.cutoffs, AuditHeads: f.heads}
+			TokenKeys: f.keys, CurrentTokenKey: s.CurrentKey, Revoked: f.revoked, TokenCutoffs: f.cutoffs, AuditHeads: f.heads,
+			Shares: f.shares}
 	}
 	return f.view, f.changed
 }
@@ -124,8 +129,8 @@ type snapshotFile struct {
 }
 
 // Snapshot implements raft.FSM. The state is encoded under the lock (it is
-// small: members, services, locks, users, token keys and revocations), and
-// written out by Persist.
+// small: members, services, locks, users, token keys, revocations, audit
+// heads and the share registry), and written out by Persist.
 func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()

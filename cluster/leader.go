@@ -219,6 +219,9 @@ func (n *Node) proposeLocal(o op, data any, fence uint64) (result, error) {
 }
 
 func (n *Node) applyCommand(c command) (result, error) {
+	if r, ok := n.fsm.unchanged(c); ok {
+		return r, nil // nothing to commit
+	}
 	c.Time = n.now().UnixNano()
 	b, err := json.Marshal(c)
 	if err != nil {

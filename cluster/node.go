@@ -37,6 +37,7 @@ type Node struct {
 	regOnce     sync.Once
 	lead        *leaderState
 	peers       *peerCache
+	sharesMu    sync.Mutex // serialises SetShares
 
 	mu      sync.Mutex // guards started, closed, cancel
 	started bool

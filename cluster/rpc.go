@@ -208,17 +208,29 @@ func (n *Node) apply(ctx context.Context, o op, data any) (result, error) {
 // forwardable lists the commands a follower may send to the leader.
 var forwardable = map[op]bool{opServicePut: true, opServiceDelete: true, opTokenAdd: true,
 	opLockAcquire: true, opLockRenew: true, opLockRelease: true,
-	opUserAdd: true, opUserUpdate: true, opTokenKey: true, opTokenRevoke: true, opAuditHead: true}
+	opUserAdd: true, opUserUpdate: true, opTokenKey: true, opTokenRevoke: true, opAuditHead: true,
+	opShares: true}
+
+// maxApplyBody bounds a forwarded command; the largest is a share list at
+// its limits (about 2.2 MB).
+const maxApplyBody = 4 << 20
 
 func (n *Node) handleApply(w http.ResponseWriter, r *http.Request) {
 	var c command
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&c); err != nil {
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxApplyBody)).Decode(&c); err != nil {
 		n.writeErr(w, fmt.Errorf("%w: %v", ErrInvalid, err))
 		return
 	}
 	if !forwardable[c.Op] {
 		n.writeErr(w, fmt.Errorf("%w: command %q cannot be forwarded", ErrInvalid, c.Op))
 		return
+	}
+	if c.Op == opShares {
+		var p sharesCmd
+		if err := json.Unmarshal(c.Data, &p); err != nil || p.Node != PeerID(r) {
+			n.writeErr(w, fmt.Errorf("%w: a node may set only its own shares", ErrInvalid))
+			return
+		}
 	}
 	if !n.IsLeader() {
 		n.writeErr(w, ErrNotLeader)

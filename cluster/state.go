@@ -41,6 +41,10 @@ type state struct {
 	Cutoffs map[string]time.Time `json:"token_cutoffs,omitempty"` // user id -> cutoff
 	// AuditHeads anchors each node's audit chain: its latest published head.
 	AuditHeads map[string]AuditHead `json:"audit_heads,omitempty"`
+	// Shares is the share registry: each member's shares, sorted by name,
+	// as it last reported them. Members are never removed from the state
+	// (one that left stays, LEFT), so neither are their entries.
+	Shares map[string][]Share `json:"shares,omitempty"`
 
 	// revNext is when the next revocation may be pruned: the earliest
 	// expiry + RevocationGrace, or zero when unknown (after a restore). It
@@ -128,6 +132,8 @@ func (s *state) apply(index, term uint64, c command) result {
 		return decodeApply(c, func(p tokenRevokeCmd) result { return s.applyRevoke(p) })
 	case opAuditHead:
 		return decodeApply(c, func(p AuditHead) result { return s.applyAuditHead(p) })
+	case opShares:
+		return decodeApply(c, func(p sharesCmd) result { return s.applyShares(p) })
 	}
 	return failed(ErrInvalid, fmt.Sprintf("unknown command %q", c.Op))
 }
@@ -353,7 +359,8 @@ const (
 	partTokenKeys
 	partRevoked
 	partAudit
-	partAll = partMembers | partServices | partLocks | partTokenKeys | partRevoked | partAudit
+	partShares
+	partAll = partMembers | partServices | partLocks | partTokenKeys | partRevoked | partAudit | partShares
 )
 
 // partsOf says which parts of the view a command may change.
@@ -364,7 +371,7 @@ var partsOf = map[op]uint8{
 	opServicePut: partServices, opServiceDelete: partServices,
 	opLockAcquire: partLocks, opLockRenew: partLocks, opLockRelease: partLocks,
 	opTokenKey: partTokenKeys, opTokenRevoke: partRevoked, opUserUpdate: partRevoked,
-	opAuditHead: partAudit,
+	opAuditHead: partAudit, opShares: partShares,
 }
 
 func (s *state) members() []Member {
@@ -398,7 +405,8 @@ func (s *state) locks() []Lock {
 func (s *state) view() *View {
 	return &View{Index: s.Index, Config: s.Config, Leader: s.Leader, Time: s.Now,
 		Members: s.members(), Services: s.services(), Locks: s.locks(),
-		TokenKeys: s.tokenKeys(), CurrentTokenKey: s.CurrentKey, Revoked: s.revoked(), TokenCutoffs: s.cutoffs(), AuditHeads: maps.Clone(s.AuditHeads)}
+		TokenKeys: s.tokenKeys(), CurrentTokenKey: s.CurrentKey, Revoked: s.revoked(), TokenCutoffs: s.cutoffs(), AuditHeads: maps.Clone(s.AuditHeads),
+		Shares: s.sharesView()}
 }
 
 func clonePtr[T any](p *T) *T {

@@ -149,6 +149,11 @@ type View struct {
 	// anchors that make a truncated or rewritten chain detectable on any
 	// node that holds it.
 	AuditHeads map[string]AuditHead `json:"audit_heads,omitempty"`
+	// Shares is the share registry: node id -> the shares that node last
+	// reported (SetShares), sorted by name, kept while the node is down and
+	// after it left. A node that reported no shares has an empty entry; one
+	// that never reported has none. See SharesOf.
+	Shares map[string][]Share `json:"shares,omitempty"`
 }
 
 // TokenKey returns the kept token key named kid.

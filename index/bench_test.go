@@ -121,7 +121,7 @@ func BenchmarkIndexSize(b *testing.B) {
 				for start := 0; start < len(recs); start += 200 {
 					batch := bi.NewBatch()
 					for j := start; j < min(start+200, len(recs)); j++ {
-						if err := batch.Index(recs[j].FileID, document(&recs[j], 8<<20)); err != nil {
+						if err := batch.Index(recs[j].FileID, document(&recs[j], 8<<20, -1)); err != nil {
 							b.Fatal(err)
 						}
 					}

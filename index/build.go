@@ -76,6 +76,23 @@ func scoped(q bq.Query, scope []distrisearch.ShareRef) bq.Query {
 	return bo
 }
 
+// inPartitions restricts q to the documents of the given partitions (an
+// unscored filter; none: nothing matches).
+func inPartitions(q bq.Query, partitions []int) bq.Query {
+	if len(partitions) == 0 {
+		return bq.NewMatchNoneQuery()
+	}
+	terms := make([]bq.Query, 0, len(partitions))
+	for _, p := range partitions {
+		t := bq.NewTermQuery(PartitionTerm(p))
+		t.SetField(fieldPartition)
+		terms = append(terms, t)
+	}
+	bo := bq.NewBooleanQuery([]bq.Query{q}, nil, nil)
+	bo.AddFilter(bq.NewDisjunctionQuery(terms))
+	return bo
+}
+
 func (b *builder) node(n query.Node) bq.Query {
 	switch n := n.(type) {
 	case *query.All:

@@ -2,6 +2,7 @@ package index
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -12,14 +13,20 @@ import (
 // document turns a record into the map bleve indexes. Empty values are left
 // out so that a missing field does not index an empty term. Times are cut
 // to whole seconds, the precision of the query language.
-func document(r *distrisearch.Record, maxContent int) map[string]any {
-	d := make(map[string]any, 12)
+//
+// partition is the record's data-plane partition (PartitionTerm), or
+// negative for an index that does not know partitions.
+func document(r *distrisearch.Record, maxContent, partition int) map[string]any {
+	d := make(map[string]any, 13)
 	put := func(k, v string) {
 		if v != "" {
 			d[k] = v
 		}
 	}
 	put(fieldNode, r.NodeID)
+	if partition >= 0 {
+		d[fieldPartition] = PartitionTerm(partition)
+	}
 	put(fieldShare, r.Share)
 	put(fieldPath, r.Path)
 	put(fieldName, r.Name)
@@ -67,3 +74,6 @@ func truncate(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// PartitionTerm is the indexed term of partition p.
+func PartitionTerm(p int) string { return strconv.Itoa(p) }

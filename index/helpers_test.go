@@ -70,7 +70,7 @@ func openWith(t testing.TB, name string, files ...file) *index.Index {
 	}
 	opts := index.DefaultOptions()
 	opts.Name = name
-	opts.Text = func(id string) (string, error) { return text[id], nil } // the record store's part
+	opts.Text = func(ref index.TextRef) (string, error) { return text[ref.FileID], nil } // the record store's part
 	ix, err := index.Open("", opts)
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/blevesearch/bleve/v2"
+	bindex "github.com/blevesearch/bleve_index_api"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 
 	"github.com/distrisearch/distrisearch"
@@ -118,7 +119,11 @@ func (ix *Index) Apply(puts []distrisearch.Record, deletes []string) error {
 		if !distrisearch.IsFileID(r.FileID) {
 			return badFileID(r.FileID)
 		}
-		if err := b.Index(r.FileID, document(r, ix.opts.MaxContentBytes)); err != nil {
+		part := -1
+		if ix.opts.PartitionOf != nil {
+			part = ix.opts.PartitionOf(r.Key())
+		}
+		if err := b.Index(r.FileID, document(r, ix.opts.MaxContentBytes, part)); err != nil {
 			return fmt.Errorf("index: map %s: %w", r.FileID, err)
 		}
 	}
@@ -151,6 +156,30 @@ func (ix *Index) Get(fileID string) (bool, error) {
 		return false, fmt.Errorf("index: get %s: %w", fileID, err)
 	}
 	return d != nil, nil
+}
+
+// Locate returns the record key of an indexed file, from its stored node,
+// share and path fields; ok is false when the id is not indexed.
+func (ix *Index) Locate(fileID string) (key string, ok bool, err error) {
+	d, err := ix.bi.Document(fileID)
+	if err != nil {
+		return "", false, fmt.Errorf("index: locate %s: %w", fileID, err)
+	}
+	if d == nil {
+		return "", false, nil
+	}
+	var node, share, path string
+	d.VisitFields(func(f bindex.Field) {
+		switch f.Name() {
+		case fieldNode:
+			node = string(f.Value())
+		case fieldShare:
+			share = string(f.Value())
+		case fieldPath:
+			path = string(f.Value())
+		}
+	})
+	return distrisearch.RecordKey(node, share, path), true, nil
 }
 
 // DocCount returns the number of indexed files.

@@ -16,7 +16,7 @@ import (
 // way that makes an existing index inconsistent with new queries. Open
 // refuses an index built with another version; the caller rebuilds it from
 // the record store.
-const MappingVersion = 3
+const MappingVersion = 4
 
 // Analyzer names defined in the mapping.
 const (
@@ -50,6 +50,7 @@ const (
 	fieldTitleExact = "title_exact"
 	fieldContent    = "content"
 	fieldMeta       = "meta"
+	fieldPartition  = "partition" // keyword: the data-plane partition of the record key (Options.PartitionOf)
 )
 
 // storedFields are loaded for every hit.
@@ -125,6 +126,9 @@ func NewMapping() (*mapping.IndexMappingImpl, error) {
 	for _, name := range []string{fieldNode, fieldShare, fieldExt, fieldType} {
 		doc.AddFieldMappingsAt(name, kw(name))
 	}
+	part := kw(fieldPartition)
+	part.Store, part.DocValues = false, false
+	doc.AddFieldMappingsAt(fieldPartition, part)
 	pathKw := kw(fieldPath)
 	pathKw.DocValues = false
 	pathTree := text(fieldPathTree, pathAnalyzer, false, false)

@@ -17,6 +17,10 @@ type Options struct {
 	// Text gives the extracted text of a file for content snippets (the
 	// index does not store it); nil: searches have no content snippets.
 	Text TextSource
+	// PartitionOf gives the data-plane partition of a record key; each
+	// document then carries it, and ScopedPartitions can search a subset
+	// of partitions. nil: documents carry no partition.
+	PartitionOf func(key string) int
 }
 
 // DefaultOptions returns the options used when nothing is configured.

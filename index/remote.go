@@ -30,9 +30,9 @@ type RemoteRequest struct {
 	// Viewer is whom the search is for: the answering node checks its own
 	// share ACLs against it.
 	Viewer distrisearch.Viewer `json:"viewer"`
-	// Partitions names the partitions to search on that node; empty means
-	// every partition it holds (today: its own index).
-	Partitions []string `json:"partitions,omitempty"`
+	// Partitions names the data-plane partitions to search on that node;
+	// nil means its whole index.
+	Partitions []int `json:"partitions,omitempty"`
 	// TimeoutMS is what is left of the caller's deadline, in milliseconds
 	// (0: none); the answering node stops searching when it passes.
 	TimeoutMS int64 `json:"timeout_ms,omitempty"`
@@ -54,9 +54,10 @@ type Caller interface {
 // only be searched.
 type Remote struct {
 	unsearchable
-	node   string
-	viewer distrisearch.Viewer
-	caller Caller
+	node       string
+	viewer     distrisearch.Viewer
+	caller     Caller
+	partitions []int
 }
 
 var _ bleve.Index = (*Remote)(nil)
@@ -66,8 +67,18 @@ func NewRemote(node string, viewer distrisearch.Viewer, c Caller) *Remote {
 	return &Remote{node: node, viewer: viewer, caller: c}
 }
 
+// NewRemotePartitions returns the data-plane partitions partitions of
+// node, searched for viewer through c.
+func NewRemotePartitions(node string, viewer distrisearch.Viewer, c Caller, partitions []int) *Remote {
+	return &Remote{node: node, viewer: viewer, caller: c, partitions: partitions}
+}
+
 // Name returns the node id.
 func (r *Remote) Name() string { return r.node }
+
+// DataPartitions returns the data-plane partitions searched there (nil:
+// its whole index, counted as one partition).
+func (r *Remote) DataPartitions() []int { return r.partitions }
 
 // Mapping returns the mapping every partition is built with.
 func (r *Remote) Mapping() mapping.IndexMapping {
@@ -84,7 +95,7 @@ func (r *Remote) Search(req *bleve.SearchRequest) (*bleve.SearchResult, error) {
 // there (the answer's Status.Errors) fails the whole call, so that the
 // Searcher names this node missing.
 func (r *Remote) SearchInContext(ctx context.Context, req *bleve.SearchRequest) (*bleve.SearchResult, error) {
-	rr := RemoteRequest{Request: req, Viewer: r.viewer}
+	rr := RemoteRequest{Request: req, Viewer: r.viewer, Partitions: r.partitions}
 	_, rr.PreSearch = ctx.Value(search.PreSearchKey).(bool)
 	if t, ok := ctx.Value(search.SearchTypeKey).(string); ok && t == search.GlobalScoring {
 		rr.GlobalScoring = true
@@ -129,14 +140,30 @@ func Scoped(name string, part bleve.Index, scope []distrisearch.ShareRef) bleve.
 	return &scopedIndex{name: name, part: part, scope: scope}
 }
 
+// ScopedPartitions is Scoped further restricted to the documents of the
+// data-plane partitions in partitions (the index must have been built
+// with Options.PartitionOf). A node's index holds the partitions it
+// replicates and the files it shares; a search asks each node for the
+// partitions it was chosen to answer for, so that every file is counted
+// once. Like the share scope, it is an unscored filter, and the
+// pre-search statistics stay index-wide. every says that partitions are
+// all the cluster's: no filter is needed. A Searcher counts the
+// partitions of the result (see dataPartitions).
+func ScopedPartitions(name string, part bleve.Index, scope []distrisearch.ShareRef, partitions []int, every bool) bleve.Index {
+	return &scopedIndex{name: name, part: part, scope: scope, partitions: partitions, byPartition: !every && partitions != nil}
+}
+
 type scopedIndex struct {
 	unsearchable
-	name  string
-	part  bleve.Index
-	scope []distrisearch.ShareRef
+	name        string
+	part        bleve.Index
+	scope       []distrisearch.ShareRef
+	partitions  []int
+	byPartition bool
 }
 
 func (s *scopedIndex) Name() string                  { return s.name }
+func (s *scopedIndex) DataPartitions() []int          { return s.partitions }
 func (s *scopedIndex) Mapping() mapping.IndexMapping { return s.part.Mapping() }
 
 func (s *scopedIndex) Search(req *bleve.SearchRequest) (*bleve.SearchResult, error) {
@@ -144,18 +171,29 @@ func (s *scopedIndex) Search(req *bleve.SearchRequest) (*bleve.SearchResult, err
 }
 
 func (s *scopedIndex) SearchInContext(ctx context.Context, req *bleve.SearchRequest) (*bleve.SearchResult, error) {
-	if s.scope == nil {
+	byPartition := s.byPartition
+	if s.scope == nil && !byPartition {
 		return s.part.SearchInContext(ctx, req)
 	}
+	_, pre := ctx.Value(search.PreSearchKey).(bool)
 	r := *req
-	if _, pre := ctx.Value(search.PreSearchKey).(bool); pre && len(s.scope) == 0 {
-		// The statistics must name the filter's fields, which every
-		// partition's search looks up, and count every document whatever
-		// the viewer sees, so that all viewers get the same ranking: a
-		// match-none query would give neither.
-		r.Query = scoped(req.Query, []distrisearch.ShareRef{{}})
-	} else {
-		r.Query = scoped(req.Query, s.scope)
+	// The statistics must name the filters' fields, which every
+	// partition's search looks up, and count every document whatever the
+	// viewer sees, so that all viewers get the same ranking: a match-none
+	// filter would give neither.
+	switch {
+	case s.scope == nil:
+	case pre && len(s.scope) == 0:
+		r.Query = scoped(r.Query, []distrisearch.ShareRef{{}})
+	default:
+		r.Query = scoped(r.Query, s.scope)
+	}
+	switch {
+	case !byPartition:
+	case pre && len(s.partitions) == 0:
+		r.Query = inPartitions(r.Query, []int{0})
+	default:
+		r.Query = inPartitions(r.Query, s.partitions)
 	}
 	return s.part.SearchInContext(ctx, &r)
 }
@@ -170,13 +208,24 @@ func Unavailable(name string, err error) bleve.Index {
 	return &unavailableIndex{name: name, err: err}
 }
 
-type unavailableIndex struct {
-	unsearchable
-	name string
-	err  error
+// UnavailablePartitions is Unavailable for data-plane partitions that no
+// live replica holds: the result counts and names each of them.
+func UnavailablePartitions(name string, partitions []int, err error) bleve.Index {
+	if err == nil {
+		err = errors.New("partition unavailable")
+	}
+	return &unavailableIndex{name: name, err: err, partitions: partitions}
 }
 
-func (u *unavailableIndex) Name() string { return u.name }
+type unavailableIndex struct {
+	unsearchable
+	name       string
+	err        error
+	partitions []int
+}
+
+func (u *unavailableIndex) Name() string          { return u.name }
+func (u *unavailableIndex) DataPartitions() []int { return u.partitions }
 
 func (u *unavailableIndex) Search(*bleve.SearchRequest) (*bleve.SearchResult, error) {
 	return nil, u.err

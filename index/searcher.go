@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -154,13 +155,47 @@ func (s *Searcher) Search(ctx context.Context, req distrisearch.SearchRequest, n
 	res.Facets = facets(sr.Facets)
 	res.Took = sr.Took
 	res.TookMS = float64(sr.Took.Microseconds()) / 1000
-	res.Partitions = distrisearch.PartitionCount{Total: len(s.parts), Answered: len(s.parts) - len(failed)}
-	for name := range failed {
-		res.Partitions.Missing = append(res.Partitions.Missing, name)
-	}
-	sort.Strings(res.Partitions.Missing)
+	res.Partitions = s.count(failed)
 	res.Partial = res.Partitions.Answered < res.Partitions.Total
 	return res, nil
+}
+
+// dataPartitions is implemented by the parts of a Searcher that answer for
+// a set of data-plane partitions (ScopedPartitions, NewRemotePartitions,
+// UnavailablePartitions): the result counts those partitions, and names
+// each one that did not answer "partition N". A part without it, or with
+// a nil set, counts as one partition named by its Name.
+type dataPartitions interface{ DataPartitions() []int }
+
+// count says how many partitions were asked and which did not answer.
+func (s *Searcher) count(failed map[string]error) distrisearch.PartitionCount {
+	var pc distrisearch.PartitionCount
+	var missing []int
+	for _, p := range s.parts {
+		var set []int
+		if d, ok := p.(dataPartitions); ok {
+			set = d.DataPartitions()
+		}
+		k := max(len(set), 1)
+		if set != nil {
+			k = len(set)
+		}
+		pc.Total += k
+		if _, bad := failed[p.Name()]; !bad {
+			pc.Answered += k
+			continue
+		}
+		if set == nil {
+			pc.Missing = append(pc.Missing, p.Name())
+		}
+		missing = append(missing, set...)
+	}
+	sort.Strings(pc.Missing)
+	sort.Ints(missing)
+	for _, p := range missing {
+		pc.Missing = append(pc.Missing, "partition "+strconv.Itoa(p))
+	}
+	return pc
 }
 
 // run searches every partition with global BM25 statistics and returns

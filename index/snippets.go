@@ -10,14 +10,25 @@ import (
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/highlight"
 	"github.com/blevesearch/bleve/v2/search/highlight/highlighter/html"
+
+	"github.com/distrisearch/distrisearch"
 )
 
-// TextSource returns the extracted text of a file by its id (the record
-// store keeps it). The index does not store the content field: loading a
-// hit's fields would otherwise decompress its whole text, and every
-// segment merge would copy it again. Snippets of the content are made
-// from this text and the hit's term locations instead.
-type TextSource func(fileID string) (string, error)
+// TextSource returns the extracted text of a file (the record store, or
+// the replicated record, keeps it). The index does not store the content
+// field: loading a hit's fields would otherwise decompress its whole
+// text, and every segment merge would copy it again. Snippets of the
+// content are made from this text and the hit's term locations instead.
+type TextSource func(ref TextRef) (string, error)
+
+// TextRef names the file whose text a TextSource returns: its id and,
+// when the hit's stored fields were loaded, its record key's parts.
+type TextRef struct {
+	FileID, Node, Share, Path string
+}
+
+// Key returns the record key of the file (distrisearch.RecordKey).
+func (r TextRef) Key() string { return distrisearch.RecordKey(r.Node, r.Share, r.Path) }
 
 // textIndex is a partition whose content snippets come from a TextSource.
 // Every other method is the underlying index's.
@@ -61,7 +72,11 @@ func (t *textIndex) snippet(hit *search.DocumentMatch) {
 	if len(hit.Locations[fieldContent]) == 0 {
 		return
 	}
-	text, err := t.text(hit.ID)
+	ref := TextRef{FileID: hit.ID}
+	ref.Node, _ = hit.Fields[fieldNode].(string)
+	ref.Share, _ = hit.Fields[fieldShare].(string)
+	ref.Path, _ = hit.Fields[fieldPath].(string)
+	text, err := t.text(ref)
 	if err != nil || text == "" {
 		return // a file gone since the search: no snippet, the hit stays
 	}

@@ -36,6 +36,8 @@ func (c catalog) States(prefix string, fn func(string, scan.State) error) error 
 type sink struct {
 	store   *store.Store
 	indexer *indexer
+	// replicate wakes the replicator: the store marked what changed.
+	replicate func()
 }
 
 var _ scan.Sink = (*sink)(nil)
@@ -82,6 +84,9 @@ func (k *sink) Apply(ctx context.Context, b scan.Batch) error {
 	}
 	if len(puts) == 0 && len(stale) == 0 {
 		return nil
+	}
+	if k.replicate != nil {
+		k.replicate()
 	}
 	return k.indexer.enqueue(ctx, indexBatch{puts: puts, deletes: stale, indexed: b.Puts, gone: gone})
 }
@@ -151,16 +156,10 @@ func (s searcher) Search(ctx context.Context, req ds.SearchRequest) (ds.SearchRe
 // trusts their answer (Delegated).
 type files struct{ n *Node }
 
-var (
-	_ api.Files     = files{}
-	_ api.Delegated = files{}
-)
-
-// Delegated reports that records of other nodes were checked by them.
-func (f files) Delegated(nodeID string) bool { return nodeID != f.n.id }
+var _ api.Files = files{}
 
 func (f files) Record(ctx context.Context, id string) (ds.Record, error) {
-	rec, err := f.n.store.ByFileID(id)
+	rec, err := f.n.held.record(id, false)
 	if ds.KindOf(err) == ds.KindNotFound {
 		return f.n.remoteRecord(ctx, id, viewerOf(ctx))
 	}
@@ -168,11 +167,11 @@ func (f files) Record(ctx context.Context, id string) (ds.Record, error) {
 }
 
 func (f files) Content(ctx context.Context, id string) (string, error) {
-	text, err := f.n.store.Content(id)
+	rec, err := f.n.held.record(id, true)
 	if ds.KindOf(err) == ds.KindNotFound {
 		return f.n.remoteContent(ctx, id, viewerOf(ctx))
 	}
-	return text, err
+	return rec.Content, err
 }
 
 // Open opens the bytes of rec: an uploaded file's from its chunks on any

@@ -14,7 +14,6 @@ import (
 	"github.com/distrisearch/distrisearch/api"
 	"github.com/distrisearch/distrisearch/cluster"
 	"github.com/distrisearch/distrisearch/index"
-	"github.com/distrisearch/distrisearch/store"
 	"github.com/distrisearch/distrisearch/transport"
 )
 
@@ -293,10 +292,9 @@ func viewerFromQuery(r *http.Request) ds.Viewer {
 // request still running while the node closes meets a closed store, not a
 // nil one.
 type owner struct {
-	n      *Node
-	index  *index.Index
-	store  *store.Store
-	access access
+	n     *Node
+	index *index.Index
+	held  *holdings
 }
 
 // localVisible returns the record of the file id in r's path if this node
@@ -308,8 +306,8 @@ func (o owner) localVisible(w http.ResponseWriter, r *http.Request) (ds.Record, 
 		writeInternalError(w, http.StatusBadRequest, "bad_file_id", "not a file id")
 		return ds.Record{}, false
 	}
-	rec, err := o.store.ByFileID(id)
-	if err == nil && !o.access.canSee(viewerFromQuery(r), rec) {
+	rec, err := o.held.record(id, false)
+	if err == nil && !o.n.access().canSee(viewerFromQuery(r), rec) {
 		err = errFileAbsent
 	}
 	if err != nil {
@@ -340,11 +338,12 @@ func (o owner) handleFileContent(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	text, err := o.store.Content(rec.FileID)
+	full, err := o.held.record(rec.FileID, true)
 	if err != nil {
 		writeKindError(w, err)
 		return
 	}
+	text := full.Content
 	if len(text) > maxRemotePreview {
 		text = text[:maxRemotePreview]
 	}
@@ -371,7 +370,7 @@ func (o owner) handleFileDownload(w http.ResponseWriter, r *http.Request) {
 // registerClusterRoutes adds the node-to-node search and file routes. Call
 // it once the store and the index are open.
 func (n *Node) registerClusterRoutes() {
-	o := owner{n: n, index: n.index, store: n.store, access: newAccess(n.id, n.cfg.accessShares())}
+	o := owner{n: n, index: n.index, held: n.held}
 	c := n.cluster
 	c.HandleInternal("POST "+pathSearch, c.MemberOnly(http.HandlerFunc(o.handleSearch)))
 	c.HandleInternal("GET "+pathFiles+"{file_id}", c.MemberOnly(http.HandlerFunc(o.handleFileRecord)))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -17,6 +18,8 @@ import (
 	"github.com/distrisearch/distrisearch/auth/rbac"
 	"github.com/distrisearch/distrisearch/cluster"
 	"github.com/distrisearch/distrisearch/index"
+	"github.com/distrisearch/distrisearch/placement"
+	"github.com/distrisearch/distrisearch/replica"
 	"github.com/distrisearch/distrisearch/transport"
 )
 
@@ -103,20 +106,67 @@ func (n *Node) peers() (live []cluster.Member, down []string) {
 // errNodeDead names a partition whose node the cluster declared dead.
 var errNodeDead = errors.New("the node is dead")
 
-// partitions returns what a search for v covers: this node's index
-// restricted to the shares v may see here, one remote partition per other
-// live member that holds data, and the dead ones as unavailable (so the
-// result names them missing). Each node is one partition today.
+// errNoReplica names partitions none of whose replicas is up.
+var errNoReplica = errors.New("no replica of the partition is up")
+
+// partitions returns what a search for v covers: one replica of every
+// data-plane partition, this node for the partitions it holds, else the
+// first replica in placement order that is ALIVE (else SUSPECT), grouped
+// by node, each restricted to the shares v may see (the cluster's share
+// registry) and to the partitions it was chosen for. Partitions without a
+// replica up are named missing. Before the cluster has a placement (no
+// storage member yet), this node's index alone.
 func (n *Node) partitions(v ds.Viewer) []bleve.Index {
-	parts := []bleve.Index{index.Scoped(n.id, n.index.Bleve(), newAccess(n.id, n.cfg.accessShares()).scopeFor(v))}
-	live, down := n.peers()
-	for _, m := range live {
-		parts = append(parts, index.NewRemote(m.ID, v, peerSearch{n}))
+	scope := n.access().scopeFor(v)
+	l, err := n.layouts.Get(n.cluster.View())
+	if err != nil {
+		return []bleve.Index{index.Scoped(n.id, n.index.Bleve(), scope)}
 	}
-	for _, id := range down {
-		parts = append(parts, index.Unavailable(id, errNodeDead))
+	total := l.Table.Partitions()
+	byNode := map[string][]int{}
+	var order []string
+	var missing []int
+	for p := range total {
+		pick := n.pickReplica(l, l.Table.ReplicaSet(p))
+		if pick == "" {
+			missing = append(missing, p)
+			continue
+		}
+		if byNode[pick] == nil {
+			order = append(order, pick)
+		}
+		byNode[pick] = append(byNode[pick], p)
+	}
+	var parts []bleve.Index
+	for _, id := range order {
+		ps := byNode[id]
+		if id == n.id {
+			parts = append(parts, index.ScopedPartitions(n.id, n.index.Bleve(), scope, ps, len(ps) == total))
+			continue
+		}
+		parts = append(parts, index.NewRemotePartitions(id, v, peerSearch{n}, ps))
+	}
+	if len(missing) > 0 {
+		parts = append(parts, index.UnavailablePartitions("unavailable", missing, errNoReplica))
 	}
 	return parts
+}
+
+// pickReplica returns the replica of a set a search asks: this node when
+// it is one, else the first ALIVE one in placement order, else the first
+// SUSPECT one; "" when none is up.
+func (n *Node) pickReplica(l *replica.Layout, set []string) string {
+	if slices.Contains(set, n.id) {
+		return n.id
+	}
+	for _, want := range []cluster.MemberStatus{cluster.StatusAlive, cluster.StatusSuspect} {
+		for _, id := range set {
+			if m := l.Members[id]; m.Status == want && m.InternalAddr != "" {
+				return id
+			}
+		}
+	}
+	return ""
 }
 
 // peerSearch calls other nodes' search endpoint.
@@ -212,9 +262,15 @@ func (o owner) handleSearch(w http.ResponseWriter, r *http.Request) {
 	case br.Size < 0 || br.Size > maxRemoteSize || br.From < 0 || br.From > maxRemoteFrom:
 		writeInternalError(w, http.StatusBadRequest, "bad_limit", "size or from out of range")
 		return
-	case len(req.Partitions) > 1 || len(req.Partitions) == 1 && req.Partitions[0] != o.n.id:
-		writeInternalError(w, http.StatusNotFound, "partition_not_found", "this node holds only its own partition")
+	case len(req.Partitions) > placement.MaxPartitions:
+		writeInternalError(w, http.StatusBadRequest, "bad_partitions", "too many partitions")
 		return
+	}
+	for _, p := range req.Partitions {
+		if p < 0 || p >= placement.MaxPartitions {
+			writeInternalError(w, http.StatusBadRequest, "bad_partitions", "a partition number is out of range")
+			return
+		}
 	}
 	wait := remoteSearchWait
 	if req.TimeoutMS > 0 {
@@ -225,7 +281,7 @@ func (o owner) handleSearch(w http.ResponseWriter, r *http.Request) {
 	if req.GlobalScoring {
 		ctx = context.WithValue(ctx, bsearch.SearchTypeKey, bsearch.GlobalScoring)
 	}
-	part := index.Scoped(o.n.id, o.index.Bleve(), o.access.scopeFor(req.Viewer))
+	part := index.ScopedPartitions(o.n.id, o.index.Bleve(), o.n.access().scopeFor(req.Viewer), req.Partitions, req.Partitions == nil)
 	res, err := index.SearchPartitions(ctx, br, req.PreSearch, index.DefaultSearchOptions(), part)
 	if err != nil {
 		status, code := http.StatusUnprocessableEntity, "search_failed"

@@ -17,21 +17,26 @@ import (
 // registering its internal routes, then the chunk service of file
 // contents (startChunks). Its loops start with the node's.
 //
-// The scanner does not route records through it yet: records are indexed
-// where their files are shared, and the service holds what is written to
-// it (see replica/DESIGN.md for what comes next).
+// Every record this node writes to its record store is written to the
+// data plane by the replicator (replicate.go); every replica this node
+// receives of another node's record is indexed by the replica indexer
+// (replindex.go).
 func (n *Node) startDataPlane() (err error) {
 	if n.replicas, err = kv.Open(filepath.Join(n.cfg.DataDir, "replica.db"), kv.Options{Resolver: version.RecordResolver{}}); err != nil {
 		return err
 	}
 	rcfg := replica.DefaultConfig()
+	n.layouts = replica.LayoutCache{VirtualNodes: rcfg.VirtualNodes, LoadBound: rcfg.LoadBound}
+	n.replIndex = newReplicaIndexer(n.id, n.index, n.replicas.Get, func(msg string, args ...any) { n.log.Error(msg, args...) })
 	n.data, err = replica.New(rcfg, replica.Deps{
 		Self: n.id, View: n.cluster, Client: n.cluster.Client(), Store: n.replicas,
 		Now: n.cfg.Now, Logger: n.cfg.Logger.With("node", n.id), Registerer: n.registry, Events: n.bus,
+		Applied: n.replIndex.Notify,
 	})
 	if err != nil {
 		return err
 	}
+	n.held.data = n.data
 	n.data.Register(n.cluster)
 	return n.startChunks(rcfg)
 }

@@ -48,12 +48,16 @@ type Node struct {
 	bus       *events.Bus
 	initRes   *cluster.InitResult // set when this start created the cluster
 	audit     *audit.Log
-	replicas  *kv.Store          // the replicated, partitioned records this node holds
-	data      *replica.Service   // quorum writes and reads, hints, anti-entropy
-	chunks    *chunks.Service    // contents of uploaded files, replicated as chunks
-	extractor *extract.Extractor // shared by the scanner and uploads
-	uploadMu  sync.Mutex         // serialises the record writes of uploads and deletes
-	auditWake chan struct{}      // recorded entries wake the replication loop
+	replicas  *kv.Store           // the replicated, partitioned records this node holds
+	data      *replica.Service    // quorum writes and reads, hints, anti-entropy
+	chunks    *chunks.Service     // contents of uploaded files, replicated as chunks
+	extractor *extract.Extractor  // shared by the scanner and uploads
+	uploadMu  sync.Mutex          // serialises the record writes of uploads and deletes
+	auditWake chan struct{}       // recorded entries wake the replication loop
+	held      *holdings           // this node's records and replicas, for lookups
+	layouts   replica.LayoutCache // placement of the current view, for searches
+	outbox    *replicator         // writes the record store's changes to the data plane
+	replIndex *replicaIndexer     // indexes the replicas of other nodes' records
 
 	listener net.Listener
 	http     *http.Server
@@ -115,11 +119,14 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if n.store, err = store.Open(filepath.Join(n.cfg.DataDir, "records.db"), store.Options{}); err != nil {
 		return fmt.Errorf("record store: %w", err)
 	}
+	n.held = &holdings{self: n.id, cluster: n.cluster, store: n.store}
 	if n.index, err = n.openIndex(filepath.Join(n.cfg.DataDir, "index", "local")); err != nil {
 		return fmt.Errorf("index: %w", err)
 	}
-	if err := n.reconcileIndex(); err != nil {
-		return fmt.Errorf("reconcile index with store: %w", err)
+	n.held.index = n.index
+	n.outbox = newReplicator(n)
+	if err := n.outbox.markExisting(); err != nil {
+		return fmt.Errorf("record store: %w", err)
 	}
 
 	scfg := scan.DefaultConfig()
@@ -135,7 +142,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	}
 	n.extractor = extract.New(extract.DefaultLimits())
 	n.indexer = newIndexer(n.index, n.bus, n.log)
-	if n.scanner, err = scan.New(scfg, n.extractor, catalog{n.store}, &sink{store: n.store, indexer: n.indexer}); err != nil {
+	if n.scanner, err = scan.New(scfg, n.extractor, catalog{n.store}, n.recordSink()); err != nil {
 		return fmt.Errorf("scanner: %w", err)
 	}
 
@@ -146,6 +153,11 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	tokens, err := n.tokens(ctx)
 	if err != nil {
 		return fmt.Errorf("tokens: %w", err)
+	}
+	// The metadata is followed now (tokens waited for it): the partition
+	// count is known, which every indexed record carries.
+	if err := n.reconcileIndex(); err != nil {
+		return fmt.Errorf("reconcile index with store: %w", err)
 	}
 	limits, err := n.cfg.RateLimits.set()
 	if err != nil {
@@ -159,7 +171,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	}
 	srv, err := api.New(api.Config{
 		Searcher: searcher{n}, Files: files{n}, Cluster: clusterInfo{n}, Status: status{n}, Events: n.bus,
-		Accounts: accounts{n.cluster}, Tokens: tokens, Access: newAccess(n.id, n.cfg.accessShares()), Audit: n.auditLog(),
+		Accounts: accounts{n.cluster}, Tokens: tokens, Access: clusterAccess{n}, Audit: n.auditLog(),
 		Limits: limits, AnonymousSearch: n.cfg.AnonymousSearch, DataPlane: dataPlane{n.data},
 		Uploads: uploads{n}, MaxUploadBytes: n.cfg.MaxUploadBytes,
 		Logger: n.cfg.Logger, Registry: n.registry, Now: n.cfg.Now,
@@ -191,10 +203,22 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return err
 	}
 	auditCopies := n.newAuditSync()
-	n.wg.Add(5)
+	n.wg.Add(8)
 	go func() {
 		defer n.wg.Done()
 		auditCopies.Run(runCtx)
+	}()
+	go func() {
+		defer n.wg.Done()
+		n.registerShares(runCtx)
+	}()
+	go func() {
+		defer n.wg.Done()
+		n.outbox.Run(runCtx)
+	}()
+	go func() {
+		defer n.wg.Done()
+		n.replIndex.Run(runCtx)
 	}()
 	go func() {
 		defer n.wg.Done()
@@ -237,11 +261,12 @@ func (n *Node) Start(ctx context.Context) (err error) {
 // version of the mapping is rebuilt: it is removed, and reconcileIndex then
 // indexes every record again from the store, which holds their text.
 //
-// Content snippets come from the record store's text (the index does not
-// store it).
+// Content snippets come from the record store's or the replica's text
+// (the index does not store it); every document carries its partition.
 func (n *Node) openIndex(dir string) (*index.Index, error) {
 	opts := index.DefaultOptions()
-	opts.Text = n.store.Content
+	opts.Text = func(ref index.TextRef) (string, error) { return n.held.text(ref) }
+	opts.PartitionOf = func(key string) int { return n.held.partitionOf(key) }
 	ix, err := index.Open(dir, opts)
 	if !errors.Is(err, index.ErrIncompatible) {
 		return ix, err

@@ -130,7 +130,8 @@ func (a accounts) RotateTokenKey(ctx context.Context, retireAt time.Time) (strin
 	return a.c.RotateTokenKey(ctx, retireAt)
 }
 
-// access serves api.Access from this node's share configuration.
+// access is a list of shares and their ACLs: this node's configuration
+// (newAccess), or every node's (Node.access).
 type access struct {
 	shares []api.SharePolicy
 }
@@ -145,6 +146,55 @@ func newAccess(nodeID string, shares []ShareConfig) access {
 }
 
 func (a access) Shares() []api.SharePolicy { return a.shares }
+
+// access returns every share of the cluster with its ACL: this node's
+// from its configuration, the other nodes' from the share registry in
+// the Raft state (each node registers its own at start, see
+// registerShares), so that a node holding replicas of another node's
+// files applies that node's rules to them, even while it is down. A
+// share missing from the registry is visible to administrators only.
+func (n *Node) access() access {
+	a := newAccess(n.id, n.cfg.accessShares())
+	for id, shares := range n.cluster.View().Shares {
+		if id == n.id {
+			continue
+		}
+		for _, s := range shares {
+			a.shares = append(a.shares, api.SharePolicy{Node: id, Share: s.Name, ACL: rbac.ACL{Roles: s.Roles, Groups: s.Groups}})
+		}
+	}
+	return a
+}
+
+// clusterAccess serves api.Access with Node.access.
+type clusterAccess struct{ n *Node }
+
+func (c clusterAccess) Shares() []api.SharePolicy { return c.n.access().shares }
+
+// registerShares writes this node's shares and their ACLs to the share
+// registry once the node is a registered member, retrying until it is
+// committed or ctx ends.
+func (n *Node) registerShares(ctx context.Context) {
+	var shares []cluster.Share
+	for _, s := range n.cfg.accessShares() {
+		shares = append(shares, cluster.Share{Name: s.Name, Roles: s.Roles, Groups: s.Groups})
+	}
+	for wait := 200 * time.Millisecond; ; wait = min(2*wait, 10*time.Second) {
+		err := n.cluster.WaitReady(ctx)
+		if err == nil {
+			err = n.cluster.SetShares(ctx, shares)
+		}
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		n.log.Debug("registering shares", "err", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
 
 // auditLockGrant records a lease lock this node obtained.
 func (n *Node) auditLockGrant(l cluster.Lock) {

@@ -77,7 +77,9 @@ func (u uploads) Upload(ctx context.Context, up api.Upload) (ds.Record, error) {
 
 // recordSink writes records to the store and the index, as the scanner's
 // sink does.
-func (n *Node) recordSink() *sink { return &sink{store: n.store, indexer: n.indexer} }
+func (n *Node) recordSink() *sink {
+	return &sink{store: n.store, indexer: n.indexer, replicate: n.outbox.Wake}
+}
 
 // uploadError turns a failed PutStream into what the API answers.
 func uploadError(err, readErr error, level quorum.Level) error {

@@ -40,14 +40,37 @@ func (s *Service) RunAntiEntropy(ctx context.Context) (Round, error) {
 	var trips int
 	l, err := s.layout()
 	if err == nil {
+		// The partitions shared with each ALIVE peer, in placement order.
+		shared := map[string][]int{}
+		var peers []string
 		for _, p := range l.Table.PartitionsOf(s.self) {
 			for _, r := range l.Table.ReplicaSet(p) {
-				if r == s.self || !l.Alive(r) || ctx.Err() != nil {
+				if r == s.self || !l.Alive(r) {
 					continue
 				}
-				keys, st, err := s.syncPartition(ctx, l, p, l.Members[r])
+				if shared[r] == nil {
+					peers = append(peers, r)
+				}
+				shared[r] = append(shared[r], p)
+			}
+		}
+		for _, r := range peers {
+			m := l.Members[r]
+			// One roots request per batch of partitions; only those whose
+			// roots differ are descended into.
+			differ, t, err := s.differingRoots(ctx, m, shared[r])
+			trips += t
+			rd.Compared += len(shared[r])
+			if err != nil {
+				errs = append(errs, fmt.Errorf("roots with %s: %w", r, err))
+				continue
+			}
+			for _, p := range differ {
+				if ctx.Err() != nil {
+					break
+				}
+				keys, st, err := s.syncPartition(ctx, l, p, m)
 				trips += st.RoundTrips
-				rd.Compared++
 				if keys > 0 {
 					rd.Differed++
 					rd.Keys += keys
@@ -75,6 +98,30 @@ func (s *Service) RunAntiEntropy(ctx context.Context) (Round, error) {
 	s.m.aeRounds.Inc()
 	s.m.aeKeys.Add(float64(rd.Keys))
 	return rd, err
+}
+
+// differingRoots returns the partitions of ps whose Merkle root on m
+// differs from this node's, and the round trips it took.
+func (s *Service) differingRoots(ctx context.Context, m cluster.Member, ps []int) ([]int, int, error) {
+	var differ []int
+	trips := 0
+	for start := 0; start < len(ps); start += s.cfg.MaxBatch {
+		batch := ps[start:min(start+s.cfg.MaxBatch, len(ps))]
+		var resp RootsResponse
+		trips++
+		if err := s.call(ctx, m, http.MethodPost, PathMerkleRoots, RootsRequest{Partitions: batch}, &resp); err != nil {
+			return nil, trips, err
+		}
+		if len(resp.Roots) != len(batch) {
+			return nil, trips, fmt.Errorf("%d roots for %d partitions", len(resp.Roots), len(batch))
+		}
+		for i, p := range batch {
+			if resp.Roots[i].Partition != p || resp.Roots[i].Root != hexHash(s.store.Tree(p).Root()) {
+				differ = append(differ, p)
+			}
+		}
+	}
+	return differ, trips, nil
 }
 
 // syncPartition reconciles partition p with member m: it descends the two

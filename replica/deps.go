@@ -48,6 +48,14 @@ type Deps struct {
 	// PeerID names the node that sent an internal request; default
 	// cluster.PeerID (from its client certificate).
 	PeerID func(*http.Request) string
+	// Applied, when set, is called after every change of this node's
+	// copy of a key is durable, whatever brought it (a write this node
+	// coordinated, a replica write, a hint, read repair, anti-entropy),
+	// with the partition and the outcome (the stored and the previous
+	// envelope). Calls for one key may run concurrently and arrive out of
+	// order: a consumer reads the key's current state (Service.Local)
+	// rather than trusting a.Stored to be the latest. It must not block.
+	Applied func(p int, a kv.Applied)
 }
 
 var (

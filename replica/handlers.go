@@ -110,6 +110,27 @@ func (s *Service) handleRoot(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, RootResponse{Partition: p, Root: hexHash(t.Root()), Keys: t.Len()})
 }
 
+func (s *Service) handleRoots(w http.ResponseWriter, r *http.Request) {
+	var req RootsRequest
+	if !s.decode(w, r, &req) {
+		return
+	}
+	if len(req.Partitions) == 0 || len(req.Partitions) > s.cfg.MaxBatch {
+		http.Error(w, "bad partitions", http.StatusBadRequest)
+		return
+	}
+	resp := RootsResponse{Roots: make([]RootResponse, len(req.Partitions))}
+	for i, p := range req.Partitions {
+		if _, ok := s.partitionOK(p); !ok {
+			http.Error(w, "bad partition", http.StatusBadRequest)
+			return
+		}
+		t := s.store.Tree(p)
+		resp.Roots[i] = RootResponse{Partition: p, Root: hexHash(t.Root()), Keys: t.Len()}
+	}
+	writeJSON(w, resp)
+}
+
 // treeRequest decodes and bounds a TreeRequest.
 func (s *Service) treeRequest(w http.ResponseWriter, r *http.Request) (TreeRequest, bool) {
 	var req TreeRequest

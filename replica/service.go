@@ -114,6 +114,7 @@ func (s *Service) Register(r Router) {
 	r.HandleInternal("POST "+PathWrite, h(s.handleWrite))
 	r.HandleInternal("GET "+PathRead+"{resource_id}", h(s.handleRead))
 	r.HandleInternal("GET "+PathMerkleRoot, h(s.handleRoot))
+	r.HandleInternal("POST "+PathMerkleRoots, h(s.handleRoots))
 	r.HandleInternal("POST "+PathMerkleChildren, h(s.handleChildren))
 	r.HandleInternal("POST "+PathMerkleLeaves, h(s.handleLeaves))
 	r.HandleInternal("POST "+PathEntries, h(s.handleEntries))
@@ -136,6 +137,11 @@ func (s *Service) Start(ctx context.Context) error {
 			s.log.Debug("hint replay", "err", err)
 		}
 	})
+	var placed [32]byte // the placement last synchronised (owned by this loop)
+	var retryAt time.Time
+	s.loop(s.cfg.HintInterval, func(ctx context.Context) {
+		placed, retryAt = s.syncOnPlacementChange(ctx, placed, retryAt)
+	})
 	s.loop(s.cfg.AntiEntropyInterval, func(ctx context.Context) {
 		if _, err := s.RunAntiEntropy(ctx); err != nil && ctx.Err() == nil {
 			s.log.Debug("anti-entropy", "err", err)
@@ -156,6 +162,35 @@ func (s *Service) Start(ctx context.Context) error {
 		stop()
 	}()
 	return nil
+}
+
+// syncOnPlacementChange runs an anti-entropy round as soon as this node
+// sees a placement it has not synchronised yet — at start, and whenever a
+// member joins or leaves the ring. That is how partitions move: a new
+// replica of a partition and the replicas it already had compare their
+// Merkle trees and the newcomer pulls every key it lacks (both sides run
+// it, whichever sees the change first). A round that failed is retried
+// after a pause; the periodic round remains the backstop.
+func (s *Service) syncOnPlacementChange(ctx context.Context, placed [32]byte, retryAt time.Time) ([32]byte, time.Time) {
+	l, err := s.layout()
+	if err != nil {
+		return placed, retryAt
+	}
+	d := l.Table.Digest()
+	if d == placed || s.deps.Now().Before(retryAt) {
+		return placed, retryAt
+	}
+	rd, err := s.RunAntiEntropy(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Debug("anti-entropy after a placement change", "err", err)
+		}
+		return placed, s.deps.Now().Add(5 * s.cfg.HintInterval)
+	}
+	if rd.Keys > 0 {
+		s.log.Info("partitions synchronised after a placement change", "compared", rd.Compared, "differed", rd.Differed, "keys", rd.Keys)
+	}
+	return d, time.Time{}
 }
 
 // loop runs f every interval on its own goroutine until the service stops.
@@ -215,6 +250,9 @@ func (s *Service) applyLocal(p int, e version.Envelope) (kv.Applied, error) {
 	if err != nil {
 		return res, err
 	}
+	if res.Changed && s.deps.Applied != nil {
+		s.deps.Applied(p, res)
+	}
 	if res.Outcome.Merged {
 		s.stats.conflicts.Add(1)
 		s.m.conflicts.Inc()
@@ -235,6 +273,15 @@ func (s *Service) applyLocal(p int, e version.Envelope) (kv.Applied, error) {
 	}
 	return res, nil
 }
+
+// Local returns this node's stored copy of key in partition p (a
+// tombstone included), without asking any other replica.
+func (s *Service) Local(p int, key string) (version.Envelope, bool, error) {
+	return s.store.Get(p, key)
+}
+
+// MaxValueBytes is the largest value Put accepts.
+func (s *Service) MaxValueBytes() int { return s.cfg.MaxValueBytes }
 
 // nextVersion returns the version of a new write of key over base.
 func (s *Service) nextVersion(base version.Version) (version.Version, error) {

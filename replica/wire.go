@@ -15,6 +15,7 @@ const (
 	PathWrite          = "/api/replication/write"
 	PathRead           = "/api/replication/read/" // + {resource_id}
 	PathMerkleRoot     = "/api/replication/merkle/root"
+	PathMerkleRoots    = "/api/replication/merkle/roots"
 	PathMerkleChildren = "/api/replication/merkle/children"
 	PathMerkleLeaves   = "/api/replication/merkle/leaves"
 	PathEntries        = "/api/replication/entries"
@@ -79,6 +80,18 @@ type RootResponse struct {
 	Partition int    `json:"partition"`
 	Root      string `json:"root"` // hex
 	Keys      int    `json:"keys"`
+}
+
+// RootsRequest asks for the Merkle roots of several partitions at once
+// (1..MaxBatch), so that an anti-entropy round costs one round trip per
+// peer and batch for the partitions that agree.
+type RootsRequest struct {
+	Partitions []int `json:"partitions"`
+}
+
+// RootsResponse answers a RootsRequest, in the request's order.
+type RootsResponse struct {
+	Roots []RootResponse `json:"roots"`
 }
 
 // TreeRequest asks for the children or leaves of Merkle nodes.

@@ -90,6 +90,34 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 	if err := checkConsistent(s); err != nil {
 		t.Fatal(err)
 	}
+	// Nothing cleared the outbox: every record that survived is marked.
+	n, _ := s.Count()
+	if m, err := s.OutboxLen(); err != nil || m != n {
+		t.Fatalf("%d records, %d outbox marks (%v)", n, m, err)
+	}
+	err = s.ForEach("", func(r distrisearch.Record) error {
+		if _, ok, err := s.outboxSeq(r.Key()); err != nil || !ok {
+			return fmt.Errorf("record %q has no outbox mark (%v)", r.Key(), err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// outboxSeq returns the mark of key.
+func (s *Store) outboxSeq(key string) (seq uint64, ok bool, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		v := s.buckets(tx).out.Get([]byte(key))
+		if v == nil {
+			return nil
+		}
+		ok = true
+		seq, err = decodeSeq([]byte(key), v)
+		return err
+	})
+	return seq, ok, err
 }
 
 // checkConsistent verifies that the four buckets describe the same records:

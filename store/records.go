@@ -59,6 +59,8 @@ func fileIDOf(v []byte) ([]byte, error) {
 // Put writes recs in one fsynced transaction. Each record replaces the
 // version stored under its record key, and the old version's file id stops
 // resolving. An invalid record fails the whole call: nothing is written.
+// Every key written is marked in the outbox, even when the record did not
+// change.
 func (s *Store) Put(recs ...distrisearch.Record) error {
 	if len(recs) == 0 {
 		return nil
@@ -95,6 +97,9 @@ func (s *Store) Put(recs ...distrisearch.Record) error {
 			if err != nil {
 				return err
 			}
+			if err := b.mark(e.key); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -122,7 +127,8 @@ func (b buckets) dropFileID(key []byte) error {
 }
 
 // Delete removes the records under keys in one fsynced transaction and
-// returns the metadata of those that existed. Absent keys are ignored.
+// returns the metadata of those that existed. The keys of those records are
+// marked in the outbox; absent keys are ignored and not marked.
 func (s *Store) Delete(keys ...string) ([]distrisearch.Record, error) {
 	if len(keys) == 0 {
 		return nil, nil
@@ -149,6 +155,9 @@ func (s *Store) Delete(keys ...string) ([]distrisearch.Record, error) {
 					return err
 				}
 			}
+			if err := b.mark(key); err != nil {
+				return err
+			}
 			gone = append(gone, r)
 		}
 		return nil
@@ -162,6 +171,8 @@ func (s *Store) Delete(keys ...string) ([]distrisearch.Record, error) {
 // Touch records that the file under key changed size or modification time
 // but not content: it updates the record's Size and ModTime and the scan
 // state, keeps the text and the file id, and returns the updated metadata.
+// The key is marked in the outbox: Size and ModTime are part of the record
+// that replicas hold (and index), so they must see the change.
 func (s *Store) Touch(key string, size int64, modTime time.Time) (distrisearch.Record, error) {
 	var r distrisearch.Record
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -182,7 +193,10 @@ func (s *Store) Touch(key string, size int64, modTime time.Time) (distrisearch.R
 		if err := b.rec.Put([]byte(key), meta); err != nil {
 			return err
 		}
-		return b.st.Put([]byte(key), encodeState(stateOf(&r)))
+		if err := b.st.Put([]byte(key), encodeState(stateOf(&r))); err != nil {
+			return err
+		}
+		return b.mark([]byte(key))
 	})
 	if err != nil {
 		return distrisearch.Record{}, fmt.Errorf("store touch: %w", err)

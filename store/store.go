@@ -23,6 +23,7 @@ var (
 	bucketFID  = []byte("fid")
 	bucketTxt  = []byte("txt")
 	bucketSt   = []byte("st")
+	bucketOut  = []byte("outbox")
 	keyFormat  = []byte("format")
 )
 
@@ -93,7 +94,9 @@ func (s *Store) init() error {
 		if err != nil {
 			return fmt.Errorf("create partition bucket: %w", err)
 		}
-		for _, name := range [][]byte{bucketRec, bucketFID, bucketTxt, bucketSt} {
+		// outbox was added after format 1 was released: a database written
+		// before it gets an empty outbox here.
+		for _, name := range [][]byte{bucketRec, bucketFID, bucketTxt, bucketSt, bucketOut} {
 			if _, err := part.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
@@ -112,12 +115,13 @@ func (s *Store) Close() error {
 
 // buckets are the partition's buckets within one transaction.
 type buckets struct {
-	rec, fid, txt, st *bolt.Bucket
+	rec, fid, txt, st, out *bolt.Bucket
 }
 
 func (s *Store) buckets(tx *bolt.Tx) buckets {
 	p := tx.Bucket(s.part)
-	return buckets{rec: p.Bucket(bucketRec), fid: p.Bucket(bucketFID), txt: p.Bucket(bucketTxt), st: p.Bucket(bucketSt)}
+	return buckets{rec: p.Bucket(bucketRec), fid: p.Bucket(bucketFID), txt: p.Bucket(bucketTxt), st: p.Bucket(bucketSt),
+		out: p.Bucket(bucketOut)}
 }
 
 func notFound(op, what string) error {

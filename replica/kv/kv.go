@@ -184,6 +184,8 @@ type Applied struct {
 	Outcome version.Outcome
 	// Existed reports that the key had a stored envelope before.
 	Existed bool
+	// Previous is that envelope (zero unless Existed).
+	Previous version.Envelope
 }
 
 // Apply resolves e against the stored envelope of its key in partition p,
@@ -208,7 +210,7 @@ func (s *Store) Apply(p int, e version.Envelope) (Applied, error) {
 			if err := cur.UnmarshalBinary(raw); err != nil {
 				return fmt.Errorf("stored %q: %w", e.Key, err)
 			}
-			res.Existed = true
+			res.Existed, res.Previous = true, cur
 			out, err := version.Resolve(e, cur, s.opts.Resolver)
 			if err != nil {
 				return err

@@ -1,0 +1,231 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	ds "github.com/distrisearch/distrisearch"
+	"github.com/distrisearch/distrisearch/replica/quorum"
+	"github.com/distrisearch/distrisearch/replica/version"
+	"github.com/distrisearch/distrisearch/store"
+)
+
+// replicator writes this node's record changes to the data plane: every
+// change of the record store (scanned and uploaded files) leaves a mark
+// in the store's outbox in the same transaction, and the replicator
+// writes the marked records — record and extracted text — to their
+// partitions' replica sets at QUORUM (deletes as tombstones), this node
+// coordinating. A mark is removed only after the write was acknowledged
+// and only if the record did not change meanwhile, so a crash or a
+// failed quorum at any point replicates the change again later.
+//
+// One goroutine owns the loop; Wake may be called from any.
+type replicator struct {
+	n     *Node
+	wake  chan struct{}
+	level quorum.Level
+	after string // the walk through the outbox resumes after this key
+
+	pending   atomic.Int64 // marks left at the last pass
+	written   atomic.Uint64
+	failures  atomic.Uint64
+	lastErrMu sync.Mutex
+	lastErr   string
+}
+
+const (
+	replicateBatch       = 256
+	replicateConcurrency = 16
+	replicateRetry       = time.Second
+	// replicatedMarker, in the data directory, records that the records
+	// written before the outbox existed were marked for replication.
+	replicatedMarker = "replication.v1"
+)
+
+func newReplicator(n *Node) *replicator {
+	return &replicator{n: n, wake: make(chan struct{}, 1), level: quorum.Quorum}
+}
+
+// Wake asks for a pass soon.
+func (r *replicator) Wake() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// markExisting marks every record of a store that predates the outbox,
+// once per data directory.
+func (r *replicator) markExisting() error {
+	path := filepath.Join(r.n.cfg.DataDir, replicatedMarker)
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	k, err := r.n.store.MarkAll()
+	if err != nil {
+		return err
+	}
+	if k > 0 {
+		r.n.log.Info("marked existing records for replication", "records", k)
+	}
+	return os.WriteFile(path, []byte("records are replicated through the store's outbox\n"), 0o600)
+}
+
+// Run replicates until ctx ends.
+func (r *replicator) Run(ctx context.Context) {
+	t := time.NewTicker(replicateRetry)
+	defer t.Stop()
+	for {
+		// One walk through the outbox: a key that fails stays marked and
+		// is retried at the next walk, after the keys behind it.
+		for ctx.Err() == nil {
+			seen, err := r.pass(ctx)
+			if err != nil {
+				r.fail(err)
+			}
+			if seen < replicateBatch {
+				r.after = ""
+				break // wait for more work or for the retry tick
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.wake:
+		case <-t.C:
+		}
+	}
+}
+
+func (r *replicator) fail(err error) {
+	r.failures.Add(1)
+	r.lastErrMu.Lock()
+	r.lastErr = err.Error()
+	r.lastErrMu.Unlock()
+	r.n.log.Debug("replicating records", "err", err)
+}
+
+// pass replicates the next batch of marked records and returns how many
+// marks it read; the error is the first failure (its marks stay).
+func (r *replicator) pass(ctx context.Context) (int, error) {
+	entries, err := r.n.store.OutboxAfter(r.after, replicateBatch)
+	if err != nil {
+		return 0, err
+	}
+	if len(entries) == 0 {
+		if r.after == "" {
+			r.pending.Store(0)
+		}
+		return 0, nil
+	}
+	r.after = entries[len(entries)-1].Key
+	var (
+		mu       sync.Mutex
+		done     []store.OutboxEntry
+		firstErr error
+		wg       sync.WaitGroup
+		sem      = make(chan struct{}, replicateConcurrency)
+	)
+	for _, e := range entries {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			err := r.replicate(ctx, e.Key)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				return
+			}
+			done = append(done, e)
+		}()
+	}
+	wg.Wait()
+	if err := r.n.store.OutboxDone(done...); err != nil && firstErr == nil {
+		firstErr = err
+	}
+	r.written.Add(uint64(len(done)))
+	if k, err := r.n.store.OutboxLen(); err == nil {
+		r.pending.Store(int64(k))
+	}
+	return len(entries), firstErr
+}
+
+// replicate writes the store's current state of key to its replica set.
+func (r *replicator) replicate(ctx context.Context, key string) error {
+	rec, err := r.n.store.ByKey(key)
+	if ds.KindOf(err) == ds.KindNotFound {
+		_, err = r.n.data.Delete(ctx, key, r.level)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	if rec.Content, err = r.n.store.Content(rec.FileID); err != nil && ds.KindOf(err) != ds.KindNotFound {
+		return err
+	}
+	value, err := encodeReplicated(rec, r.n.data.MaxValueBytes())
+	if err != nil {
+		return err
+	}
+	_, err = r.n.data.Put(ctx, key, value, r.level)
+	return err
+}
+
+// encodeReplicated encodes a record and its text as a replicated value of
+// at most limit bytes, cutting the text (at a character boundary) when it
+// does not fit: search on replicas then covers the start of a very long
+// text, as the index itself caps what it indexes.
+func encodeReplicated(rec ds.Record, limit int) ([]byte, error) {
+	text := rec.Content
+	rec.Content = ""
+	for {
+		b, err := version.EncodeRecord(version.RecordValue{Record: rec, Content: text})
+		if err != nil || len(b) <= limit {
+			return b, err
+		}
+		if text == "" {
+			return nil, errors.New("the record alone exceeds the replicated value limit")
+		}
+		cut := len(text) - (len(b) - limit) - 1 // a byte of text takes 1 to 6 encoded bytes
+		if cut > len(text)*15/16 {
+			cut = len(text) * 15 / 16
+		}
+		text = validPrefix(text, max(cut, 0))
+	}
+}
+
+// validPrefix returns the longest prefix of s of at most n bytes that
+// ends at a character boundary.
+func validPrefix(s string, n int) string {
+	if n >= len(s) {
+		return s
+	}
+	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
+
+// replicationStatus is what the API shows of the replicator.
+type replicationStatus struct {
+	Pending   int64  `json:"pending"`
+	Written   uint64 `json:"written"`
+	Failures  uint64 `json:"failures"`
+	LastError string `json:"last_error,omitempty"`
+}
+
+func (r *replicator) Status() replicationStatus {
+	r.lastErrMu.Lock()
+	defer r.lastErrMu.Unlock()
+	return replicationStatus{Pending: r.pending.Load(), Written: r.written.Load(), Failures: r.failures.Load(), LastError: r.lastErr}
+}

@@ -7,9 +7,11 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync/atomic"
 
 	ds "github.com/distrisearch/distrisearch"
 	"github.com/distrisearch/distrisearch/api"
+	"github.com/distrisearch/distrisearch/cluster"
 	"github.com/distrisearch/distrisearch/index"
 	"github.com/distrisearch/distrisearch/scan"
 	"github.com/distrisearch/distrisearch/store"
@@ -131,10 +133,11 @@ func (n *Node) reconcileIndex() error {
 	return flush()
 }
 
-// searcher serves api.Searcher over the whole cluster: this node's index
-// and one partition per other member that holds data, each restricted by
-// its own node's share ACLs for the request's Viewer (see partitions).
-// Without a Viewer nothing is visible.
+// searcher serves api.Searcher over the whole cluster: one replica of
+// every partition, each restricted by the share registry's ACLs for the
+// request's Viewer (see partitions). When a node does not answer, the
+// search runs once more on the other replicas of its partitions. Without
+// a Viewer nothing is visible.
 type searcher struct{ n *Node }
 
 func (s searcher) Search(ctx context.Context, req ds.SearchRequest) (ds.SearchResult, error) {
@@ -143,11 +146,29 @@ func (s searcher) Search(ctx context.Context, req ds.SearchRequest) (ds.SearchRe
 		v = *req.Viewer
 	}
 	req.Viewer = nil // applied per partition
-	srch, err := index.NewSearcher(index.DefaultSearchOptions(), s.n.partitions(v)...)
-	if err != nil {
-		return ds.SearchResult{}, err
+	var failed atomic.Bool
+	onFail := func(node string) {
+		failed.Store(true)
+		s.n.shun(node)
 	}
-	return srch.Search(ctx, req, s.n.cfg.Now())
+	run := func() (ds.SearchResult, error) {
+		srch, err := index.NewSearcher(index.DefaultSearchOptions(), s.n.partitions(v, onFail)...)
+		if err != nil {
+			return ds.SearchResult{}, err
+		}
+		return srch.Search(ctx, req, s.n.cfg.Now())
+	}
+	res, err := run()
+	if !failed.Load() || ctx.Err() != nil {
+		return res, err
+	}
+	// A node did not answer: ask the partitions' other replicas (the
+	// node is now avoided) once more, and keep the better answer.
+	again, err2 := run()
+	if err2 == nil && (err != nil || again.Partitions.Answered >= res.Partitions.Answered) {
+		return again, nil
+	}
+	return res, err
 }
 
 // files serves api.Files from the store and the shared folders, and from
@@ -176,12 +197,21 @@ func (f files) Content(ctx context.Context, id string) (string, error) {
 
 // Open opens the bytes of rec: an uploaded file's from its chunks on any
 // replica; a shared file's from its share when this node holds it, else
-// from the node that does.
+// from its node while that node is up, else from the chunks its replicas
+// keep (the replicated record carries their manifest).
 func (f files) Open(ctx context.Context, rec ds.Record) (api.Blob, error) {
-	if len(rec.Manifest) == 0 && rec.NodeID != f.n.id {
+	if rec.NodeID == f.n.id || rec.Share == api.UploadShare {
+		return f.openHeld(ctx, rec)
+	}
+	if len(rec.Manifest) == 0 {
 		return f.n.remoteOpen(ctx, rec, viewerOf(ctx))
 	}
-	return f.openHeld(ctx, rec)
+	if m, ok := f.n.cluster.View().Member(rec.NodeID); ok && m.Status == cluster.StatusAlive && m.InternalAddr != "" {
+		if b, err := f.n.remoteOpen(ctx, rec, viewerOf(ctx)); ds.KindOf(err) != ds.KindUnavailable {
+			return b, err
+		}
+	}
+	return f.n.openUpload(ctx, rec)
 }
 
 // openHeld opens a file of this node: an upload's chunks or a shared file.

@@ -307,10 +307,25 @@ func TestClusterWideSearchAndFiles(t *testing.T) {
 				t.Fatalf("without node 3: %d hits from %v", res.Total, got)
 			}
 		}
-		// Its record and text are on the replicas; its bytes are in its
-		// share on the stopped node.
-		if rec, err := c1.File(ctx, pelican); err != nil || rec.NodeID != n3.ID() || rec.Size != int64(big.Len()) {
+		// Its record, text and bytes are on the replicas.
+		rec, err := c1.File(ctx, pelican)
+		if err != nil || rec.NodeID != n3.ID() || rec.Size != int64(big.Len()) {
 			t.Fatalf("the record of a file of the stopped node: %+v %v", rec, err)
+		}
+		for _, c := range []*client.Client{c1, c2} {
+			rc, _, _, err := c.Download(ctx, pelican, 0, "")
+			if err != nil {
+				t.Fatalf("download of a file of the stopped node: %v", err)
+			}
+			got, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil || !bytes.Equal(got, big.Bytes()) {
+				t.Fatalf("downloaded %d bytes of the stopped node's file (%v), want the %d identical bytes", len(got), err, big.Len())
+			}
+		}
+		if r, body := tc.get(t, c2, "/api/files/"+pelican+"/download", "Range", "bytes=1000-1999"); r.StatusCode != http.StatusPartialContent ||
+			!bytes.Equal(body, big.Bytes()[1000:2000]) || r.Header.Get("ETag") != `"`+rec.ContentHash+`"` {
+			t.Fatalf("range of the stopped node's file: %d, %d bytes, etag %s", r.StatusCode, len(body), r.Header.Get("ETag"))
 		}
 		if r, body := tc.get(t, c2, "/api/files/"+pelican+"/content"); r.StatusCode != 200 || !bytes.Contains(body, []byte("pelican migration report")) {
 			t.Fatalf("preview of a file of the stopped node: %d %.200s", r.StatusCode, body)

@@ -116,7 +116,7 @@ var errNoReplica = errors.New("no replica of the partition is up")
 // registry) and to the partitions it was chosen for. Partitions without a
 // replica up are named missing. Before the cluster has a placement (no
 // storage member yet), this node's index alone.
-func (n *Node) partitions(v ds.Viewer) []bleve.Index {
+func (n *Node) partitions(v ds.Viewer, failed func(node string)) []bleve.Index {
 	scope := n.access().scopeFor(v)
 	l, err := n.layouts.Get(n.cluster.View())
 	if err != nil {
@@ -144,7 +144,7 @@ func (n *Node) partitions(v ds.Viewer) []bleve.Index {
 			parts = append(parts, index.ScopedPartitions(n.id, n.index.Bleve(), scope, ps, len(ps) == total))
 			continue
 		}
-		parts = append(parts, index.NewRemotePartitions(id, v, peerSearch{n}, ps))
+		parts = append(parts, index.NewRemotePartitions(id, v, peerSearch{n: n, failed: failed}, ps))
 	}
 	if len(missing) > 0 {
 		parts = append(parts, index.UnavailablePartitions("unavailable", missing, errNoReplica))
@@ -154,23 +154,55 @@ func (n *Node) partitions(v ds.Viewer) []bleve.Index {
 
 // pickReplica returns the replica of a set a search asks: this node when
 // it is one, else the first ALIVE one in placement order, else the first
-// SUSPECT one; "" when none is up.
+// SUSPECT one, in each case preferring nodes that did not just fail a
+// search (avoiding); "" when none is up.
 func (n *Node) pickReplica(l *replica.Layout, set []string) string {
 	if slices.Contains(set, n.id) {
 		return n.id
 	}
-	for _, want := range []cluster.MemberStatus{cluster.StatusAlive, cluster.StatusSuspect} {
-		for _, id := range set {
-			if m := l.Members[id]; m.Status == want && m.InternalAddr != "" {
-				return id
+	for _, shunned := range []bool{false, true} {
+		for _, want := range []cluster.MemberStatus{cluster.StatusAlive, cluster.StatusSuspect} {
+			for _, id := range set {
+				if m := l.Members[id]; m.Status == want && m.InternalAddr != "" && n.avoiding(id) == shunned {
+					return id
+				}
 			}
 		}
 	}
 	return ""
 }
 
-// peerSearch calls other nodes' search endpoint.
-type peerSearch struct{ n *Node }
+// avoidFor is how long searches prefer other replicas to a node that
+// failed one (the failure detector takes longer to declare it dead).
+const avoidFor = 5 * time.Second
+
+// shun makes searches prefer other replicas to node for avoidFor.
+func (n *Node) shun(node string) {
+	n.avoidMu.Lock()
+	defer n.avoidMu.Unlock()
+	if n.avoid == nil {
+		n.avoid = map[string]time.Time{}
+	}
+	n.avoid[node] = n.cfg.Now().Add(avoidFor)
+}
+
+func (n *Node) avoiding(node string) bool {
+	n.avoidMu.Lock()
+	defer n.avoidMu.Unlock()
+	until, ok := n.avoid[node]
+	if ok && !n.cfg.Now().Before(until) {
+		delete(n.avoid, node)
+		return false
+	}
+	return ok
+}
+
+// peerSearch calls other nodes' search endpoint. failed, when set, hears
+// of every node whose answer did not come (not of refused queries).
+type peerSearch struct {
+	n      *Node
+	failed func(node string)
+}
 
 var _ index.Caller = peerSearch{}
 
@@ -193,7 +225,11 @@ func (p peerSearch) Search(ctx context.Context, node string, req index.RemoteReq
 	out := &bleve.SearchResult{Status: &bleve.SearchStatus{Errors: map[string]error{}}}
 	err := p.n.cluster.Client().DoJSON(ctx, http.MethodPost, "https://"+m.InternalAddr+pathSearch, req, out, transport.WithTimeout(wait))
 	if err != nil {
-		return nil, peerError(err)
+		err = peerError(err)
+		if p.failed != nil && ds.KindOf(err) != ds.KindInvalid {
+			p.failed(node)
+		}
+		return nil, err
 	}
 	return out, nil
 }

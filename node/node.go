@@ -48,16 +48,18 @@ type Node struct {
 	bus       *events.Bus
 	initRes   *cluster.InitResult // set when this start created the cluster
 	audit     *audit.Log
-	replicas  *kv.Store           // the replicated, partitioned records this node holds
-	data      *replica.Service    // quorum writes and reads, hints, anti-entropy
-	chunks    *chunks.Service     // contents of uploaded files, replicated as chunks
-	extractor *extract.Extractor  // shared by the scanner and uploads
-	uploadMu  sync.Mutex          // serialises the record writes of uploads and deletes
-	auditWake chan struct{}       // recorded entries wake the replication loop
-	held      *holdings           // this node's records and replicas, for lookups
-	layouts   replica.LayoutCache // placement of the current view, for searches
-	outbox    *replicator         // writes the record store's changes to the data plane
-	replIndex *replicaIndexer     // indexes the replicas of other nodes' records
+	replicas  *kv.Store            // the replicated, partitioned records this node holds
+	data      *replica.Service     // quorum writes and reads, hints, anti-entropy
+	chunks    *chunks.Service      // contents of uploaded files, replicated as chunks
+	extractor *extract.Extractor   // shared by the scanner and uploads
+	uploadMu  sync.Mutex           // serialises the record writes of uploads and deletes
+	auditWake chan struct{}        // recorded entries wake the replication loop
+	held      *holdings            // this node's records and replicas, for lookups
+	layouts   replica.LayoutCache  // placement of the current view, for searches
+	avoidMu   sync.Mutex           // guards avoid
+	avoid     map[string]time.Time // nodes that failed a search, until when searches avoid them
+	outbox    *replicator          // writes the record store's changes to the data plane
+	replIndex *replicaIndexer      // indexes the replicas of other nodes' records
 
 	listener net.Listener
 	http     *http.Server
@@ -203,7 +205,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return err
 	}
 	auditCopies := n.newAuditSync()
-	n.wg.Add(8)
+	n.wg.Add(9)
 	go func() {
 		defer n.wg.Done()
 		auditCopies.Run(runCtx)
@@ -219,6 +221,10 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	go func() {
 		defer n.wg.Done()
 		n.replIndex.Run(runCtx)
+	}()
+	go func() {
+		defer n.wg.Done()
+		n.rebalance(runCtx)
 	}()
 	go func() {
 		defer n.wg.Done()

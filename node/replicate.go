@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -173,12 +174,55 @@ func (r *replicator) replicate(ctx context.Context, key string) error {
 	if rec.Content, err = r.n.store.Content(rec.FileID); err != nil && ds.KindOf(err) != ds.KindNotFound {
 		return err
 	}
+	if len(rec.Manifest) == 0 {
+		if rec.Manifest, err = r.shareContent(ctx, rec); err != nil {
+			return err
+		}
+	}
 	value, err := encodeReplicated(rec, r.n.data.MaxValueBytes())
 	if err != nil {
 		return err
 	}
 	_, err = r.n.data.Put(ctx, key, value, r.level)
 	return err
+}
+
+// shareContent stores the bytes of a shared file as chunks on the other
+// replicas of its partition (this node, which serves it from its share
+// while up, counts as one) and returns the chunk manifest the replicated
+// record carries, so that the file downloads from its replicas while this
+// node is down. nil when this node is the partition's only replica, or
+// when the file changed or vanished since it was scanned (the rescan
+// marks the record again).
+func (r *replicator) shareContent(ctx context.Context, rec ds.Record) ([]byte, error) {
+	l, err := r.n.layouts.Get(r.n.cluster.View())
+	if err != nil {
+		return nil, err
+	}
+	others := false
+	for _, id := range l.Table.ReplicaSet(l.Table.PartitionOf(rec.Key())) {
+		others = others || id != r.n.id
+	}
+	if !others {
+		return nil, nil
+	}
+	blob, err := files{r.n}.openLocal(rec)
+	switch ds.KindOf(err) {
+	case ds.KindNotFound, ds.KindConflict:
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer blob.Close()
+	m, err := r.n.chunks.PutStreamHeld(ctx, rec.Key(), blob, r.level, r.n.id)
+	if err != nil {
+		return nil, err
+	}
+	if m.Size != rec.Size || hex.EncodeToString(m.SHA256[:]) != rec.ContentHash {
+		return nil, nil // changed while read: the rescan marks it again
+	}
+	return m.MarshalBinary()
 }
 
 // encodeReplicated encodes a record and its text as a replicated value of

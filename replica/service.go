@@ -74,6 +74,7 @@ type Service struct {
 type stats struct {
 	conflicts, overwritten, readRepairs      atomic.Uint64
 	hintsStored, hintsReplayed, hintsDropped atomic.Uint64
+	handedOff, keysMoved                     atomic.Uint64 // partitions handed over, keys they sent
 }
 
 // New returns a service. It starts nothing: call Register, then Start.

@@ -33,6 +33,11 @@ type Status struct {
 	Conflicts            uint64            `json:"conflicts"`
 	ConflictsOverwritten uint64            `json:"conflicts_overwritten"`
 	AntiEntropy          AntiEntropyStatus `json:"anti_entropy"`
+	// Rebalancing: partitions this node stores but no longer holds (to
+	// hand over), and the partitions and keys handed over so far.
+	Foreign             []int  `json:"foreign_partitions,omitempty"`
+	PartitionsHandedOff uint64 `json:"partitions_handed_off"`
+	KeysHandedOff       uint64 `json:"keys_handed_off"`
 }
 
 // Status reports the partitions this node holds with their replica sets,
@@ -49,7 +54,10 @@ func (s *Service) Status() (Status, error) {
 		Conflicts:            s.stats.conflicts.Load(),
 		ConflictsOverwritten: s.stats.overwritten.Load(),
 		AntiEntropy:          s.AntiEntropy(),
+		PartitionsHandedOff:  s.stats.handedOff.Load(),
+		KeysHandedOff:        s.stats.keysMoved.Load(),
 	}
+	st.Foreign, _ = s.Foreign()
 	l, err := s.layout()
 	if err != nil {
 		return st, err

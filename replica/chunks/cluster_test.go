@@ -341,3 +341,36 @@ func TestClusterCorruptReplica(t *testing.T) {
 		t.Fatalf("remote replica did not quarantine: %+v", st)
 	}
 }
+
+// TestClusterPutHeld: bytes that a member already keeps (a file of its
+// share) are sent only to the other replicas, and that member counts as
+// an acknowledgement, so QUORUM needs one other replica; readers then find
+// every chunk on the others.
+func TestClusterPutHeld(t *testing.T) {
+	h := startHarness(t, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	const key = "origin\x00docs\x00big.bin"
+	data := randBytes(31, 300_000)
+	origin := h.node(0)
+	down := 2
+	h.c.Node(down).Kill()
+	h.detach(down)
+	m, err := origin.svc.PutStreamHeld(ctx, key, bytes.NewReader(data), quorum.Quorum, origin.svc.deps.Self)
+	if err != nil {
+		t.Fatalf("QUORUM held put with one other replica up: %v", err)
+	}
+	if got := origin.store.Stats().Chunks; got != 0 {
+		t.Fatalf("the holder stored %d chunks of bytes it already has", got)
+	}
+	if miss := h.node(1).store.Missing(m.Hashes()); len(miss) != 0 {
+		t.Fatalf("the other live replica lacks %d chunks", len(miss))
+	}
+	if got := readAll(t, h.node(1).svc, key, m); !bytes.Equal(got, data) {
+		t.Fatal("read through the other replica is not identical")
+	}
+	// STRONG needs the replica that is down.
+	if _, err := origin.svc.PutStreamHeld(ctx, key, bytes.NewReader(data), quorum.Strong, origin.svc.deps.Self); !errors.Is(err, ErrQuorumUnavailable) {
+		t.Fatalf("STRONG held put with a replica down: %v", err)
+	}
+}

@@ -32,6 +32,7 @@ type result struct {
 // upload is the state shared by one PutStream and its senders.
 type upload struct {
 	s       *Service
+	holder  string          // the member that already holds the bytes, or ""
 	ctx     context.Context // the senders'; outlives the call on success
 	slots   chan struct{}   // window: one token per chunk in flight
 	results chan result     // one per sender
@@ -57,6 +58,14 @@ func (u *upload) release(pcs ...*pending) {
 //
 // On error the chunks already sent stay where they landed, unreferenced.
 func (s *Service) PutStream(ctx context.Context, recordKey string, r io.Reader, level quorum.Level) (Manifest, error) {
+	return s.PutStreamHeld(ctx, recordKey, r, level, "")
+}
+
+// PutStreamHeld is PutStream for bytes that the member holder already
+// keeps elsewhere — a file of its shared folder, which it serves itself
+// while it is up: holder, when it is a replica of the partition, is sent
+// nothing and counts as an acknowledgement.
+func (s *Service) PutStreamHeld(ctx context.Context, recordKey string, r io.Reader, level quorum.Level, holder string) (Manifest, error) {
 	l, err := s.layout()
 	if err != nil {
 		return Manifest{}, err
@@ -85,7 +94,7 @@ func (s *Service) PutStream(ctx context.Context, recordKey string, r io.Reader, 
 			cancelSend()
 		}
 	}()
-	u := &upload{s: s, ctx: sendCtx, slots: make(chan struct{}, s.cfg.Window), results: make(chan result, len(members))}
+	u := &upload{s: s, holder: holder, ctx: sendCtx, slots: make(chan struct{}, s.cfg.Window), results: make(chan result, len(members))}
 	queues := make([]chan *pending, len(members))
 	for i := range queues {
 		queues[i] = make(chan *pending, s.cfg.Window)
@@ -178,8 +187,9 @@ func (s *Service) PutStream(ctx context.Context, recordKey string, r io.Reader, 
 func (u *upload) sender(l *replica.Layout, m cluster.Member, q <-chan *pending) result {
 	s := u.s
 	var err error
+	held := m.ID == u.holder && u.holder != ""
 	switch {
-	case m.ID == s.deps.Self:
+	case m.ID == s.deps.Self || held:
 	case m.ID == "" || m.InternalAddr == "":
 		err = errors.New("not in the view")
 	case m.Status != cluster.StatusAlive:
@@ -200,7 +210,7 @@ func (u *upload) sender(l *replica.Layout, m cluster.Member, q <-chan *pending) 
 				break fill
 			}
 		}
-		if err == nil {
+		if err == nil && !held {
 			err = u.deliver(m, batch)
 		}
 		u.release(batch...)

@@ -5,17 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 
 	"github.com/distrisearch/distrisearch/cluster"
+	"github.com/distrisearch/distrisearch/replica"
 )
 
 // fetch returns chunk c, verified: from the local store when it holds a
 // good copy, else from the other replicas of the partition (ALIVE ones
-// first, in replica-set order), trying the next on any failure. A chunk
-// fetched by a node that is itself a replica is stored locally (repair on
-// read).
-func (s *Service) fetch(ctx context.Context, members []cluster.Member, c ChunkRef) ([]byte, error) {
+// first, in replica-set order), else from the other ALIVE members (a
+// former replica still holds the chunks of a partition that moved until
+// it handed them over), trying the next on any failure. A chunk fetched
+// by a node that is itself a replica is stored locally (repair on read).
+func (s *Service) fetch(ctx context.Context, members, others []cluster.Member, c ChunkRef) ([]byte, error) {
 	b, err := s.store.Get(c.Hash)
 	switch {
 	case err == nil && len(b) == int(c.Size):
@@ -28,12 +31,16 @@ func (s *Service) fetch(ctx context.Context, members []cluster.Member, c ChunkRe
 		s.log.Warn("read local chunk", "hash", c.Hash.String(), "err", err)
 	}
 	var errs []error
-	for _, pass := range []bool{true, false} { // ALIVE members, then the others
-		for _, m := range members {
+	for pass := range 3 { // ALIVE replicas, the other replicas, ALIVE others
+		list := members
+		if pass == 2 {
+			list = others
+		}
+		for _, m := range list {
 			if m.ID == s.deps.Self {
 				continue
 			}
-			if (m.Status == cluster.StatusAlive) != pass || m.InternalAddr == "" {
+			if (m.Status == cluster.StatusAlive) != (pass != 1) || m.InternalAddr == "" {
 				continue
 			}
 			if err := ctx.Err(); err != nil {
@@ -77,8 +84,20 @@ func (s *Service) Open(ctx context.Context, recordKey string, m Manifest) (*Read
 	if err != nil {
 		return nil, err
 	}
-	_, members := l.Replicas(recordKey)
-	return &Reader{s: s, ctx: ctx, members: members, m: m, offs: m.Offsets(), cur: -1}, nil
+	members, others := candidates(l, recordKey)
+	return &Reader{s: s, ctx: ctx, members: members, others: others, m: m, offs: m.Offsets(), cur: -1}, nil
+}
+
+// candidates returns the replicas of recordKey's partition and the other
+// storage members, which may still hold chunks of a partition that moved.
+func candidates(l *replica.Layout, recordKey string) (members, others []cluster.Member) {
+	_, members = l.Replicas(recordKey)
+	for _, m := range l.View.Members {
+		if replica.StorageMember(m) && !slices.ContainsFunc(members, func(x cluster.Member) bool { return x.ID == m.ID }) {
+			others = append(others, m)
+		}
+	}
+	return members, others
 }
 
 // Reader reads a file chunk by chunk; see Open. It is not safe for
@@ -87,6 +106,7 @@ type Reader struct {
 	s       *Service
 	ctx     context.Context
 	members []cluster.Member
+	others  []cluster.Member
 	m       Manifest
 	offs    []int64
 	pos     int64
@@ -110,7 +130,7 @@ func (r *Reader) Read(p []byte) (int, error) {
 	}
 	i := sort.Search(len(r.offs), func(i int) bool { return r.offs[i] > r.pos }) - 1
 	if i != r.cur {
-		b, err := r.s.fetch(r.ctx, r.members, r.m.Chunks[i])
+		b, err := r.s.fetch(r.ctx, r.members, r.others, r.m.Chunks[i])
 		if err != nil {
 			r.cur, r.buf = -1, nil
 			return 0, err
@@ -160,7 +180,7 @@ func (s *Service) Repair(ctx context.Context, recordKey string, m Manifest) (int
 	if err != nil {
 		return 0, err
 	}
-	_, members := l.Replicas(recordKey)
+	members, others := candidates(l, recordKey)
 	fetched := 0
 	var errs []error
 	for _, c := range m.Chunks {
@@ -169,7 +189,7 @@ func (s *Service) Repair(ctx context.Context, recordKey string, m Manifest) (int
 				continue
 			}
 		}
-		b, err := s.fetch(ctx, members, c)
+		b, err := s.fetch(ctx, members, others, c)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -181,4 +201,56 @@ func (s *Service) Repair(ctx context.Context, recordKey string, m Manifest) (int
 		fetched++
 	}
 	return fetched, errors.Join(errs...)
+}
+
+// Offer sends the chunks of m that this node holds to every ALIVE replica
+// of recordKey's partition that lacks them — how a former replica hands a
+// moved partition's contents to its new owners. It returns how many
+// chunks it sent.
+func (s *Service) Offer(ctx context.Context, recordKey string, m Manifest) (int, error) {
+	if err := m.Validate(); err != nil {
+		return 0, err
+	}
+	l, err := s.layout()
+	if err != nil {
+		return 0, err
+	}
+	_, members := l.Replicas(recordKey)
+	var held []Hash
+	for _, h := range m.Hashes() {
+		if s.store.Has(h) && !slices.Contains(held, h) {
+			held = append(held, h)
+		}
+	}
+	sent := 0
+	var errs []error
+	for _, r := range members {
+		if r.ID == s.deps.Self || r.Status != cluster.StatusAlive || r.InternalAddr == "" || len(held) == 0 {
+			continue
+		}
+		for start := 0; start < len(held); start += s.cfg.MissingBatch {
+			batch := held[start:min(start+s.cfg.MissingBatch, len(held))]
+			miss, err := s.missing(ctx, r, batch)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", r.ID, err))
+				break
+			}
+			for _, h := range batch {
+				if !miss[h] {
+					continue
+				}
+				b, err := s.store.Get(h)
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				if err := s.putRemote(ctx, r, h, b); err != nil {
+					errs = append(errs, fmt.Errorf("%s: %w", r.ID, err))
+					break
+				}
+				sent++
+			}
+		}
+	}
+	return sent, errors.Join(errs...)
 }

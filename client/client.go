@@ -422,6 +422,18 @@ type DataPlane struct {
 		LastRun       time.Time `json:"last_run"`
 		LastError     string    `json:"last_error"`
 	} `json:"anti_entropy"`
+	// Rebalancing: partitions this node stores but must hand over, and
+	// what it handed over so far.
+	Foreign             []int  `json:"foreign_partitions"`
+	PartitionsHandedOff uint64 `json:"partitions_handed_off"`
+	KeysHandedOff       uint64 `json:"keys_handed_off"`
+	// Outbox: this node's record changes not yet on their replicas.
+	Outbox struct {
+		Pending   int64  `json:"pending"`
+		Written   uint64 `json:"written"`
+		Failures  uint64 `json:"failures"`
+		LastError string `json:"last_error"`
+	} `json:"outbox"`
 }
 
 // ClusterStatus is GET /api/cluster: the members and the data plane.

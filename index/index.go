@@ -7,8 +7,9 @@ import (
 	"strconv"
 
 	"github.com/blevesearch/bleve/v2"
-	bindex "github.com/blevesearch/bleve_index_api"
 	"github.com/blevesearch/bleve/v2/index/scorch"
+	bq "github.com/blevesearch/bleve/v2/search/query"
+	bindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/distrisearch/distrisearch"
 )
@@ -180,6 +181,40 @@ func (ix *Index) Locate(fileID string) (key string, ok bool, err error) {
 		}
 	})
 	return distrisearch.RecordKey(node, share, path), true, nil
+}
+
+// ForEachForeign calls fn with the id and record key of every indexed
+// file whose node is not node, in id order, a page at a time (a node
+// checks its replicas' index entries against its replica store).
+func (ix *Index) ForEachForeign(node string, fn func(fileID, key string) error) error {
+	after := ""
+	for {
+		not := bq.NewTermQuery(node)
+		not.SetField(fieldNode)
+		q := bq.NewBooleanQuery([]bq.Query{bq.NewMatchAllQuery()}, nil, []bq.Query{not})
+		req := bleve.NewSearchRequestOptions(q, 1000, 0, false)
+		req.Fields = []string{fieldNode, fieldShare, fieldPath}
+		req.SortBy([]string{"_id"})
+		if after != "" {
+			req.SearchAfter = []string{after}
+		}
+		res, err := ix.bi.Search(req)
+		if err != nil {
+			return fmt.Errorf("index: list %s: %w", ix.name, err)
+		}
+		for _, h := range res.Hits {
+			n, _ := h.Fields[fieldNode].(string)
+			sh, _ := h.Fields[fieldShare].(string)
+			p, _ := h.Fields[fieldPath].(string)
+			if err := fn(h.ID, distrisearch.RecordKey(n, sh, p)); err != nil {
+				return err
+			}
+			after = h.ID
+		}
+		if len(res.Hits) < 1000 {
+			return nil
+		}
+	}
 }
 
 // DocCount returns the number of indexed files.

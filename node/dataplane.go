@@ -28,6 +28,15 @@ func (n *Node) startDataPlane() (err error) {
 	rcfg := replica.DefaultConfig()
 	n.layouts = replica.LayoutCache{VirtualNodes: rcfg.VirtualNodes, LoadBound: rcfg.LoadBound}
 	n.replIndex = newReplicaIndexer(n.id, n.index, n.replicas.Get, func(msg string, args ...any) { n.log.Error(msg, args...) })
+	n.replIndex.startup = func() {
+		added, removed, err := n.replIndex.reconcile(n.replicas.Partitions(), n.replicas.ForEach, n.held.partitionOf)
+		switch {
+		case err != nil:
+			n.log.Error("reconciling the index with the replicas", "err", err)
+		case added+removed > 0:
+			n.log.Warn("index reconciled with the replicas", "indexed", added, "removed", removed)
+		}
+	}
 	n.data, err = replica.New(rcfg, replica.Deps{
 		Self: n.id, View: n.cluster, Client: n.cluster.Client(), Store: n.replicas,
 		Now: n.cfg.Now, Logger: n.cfg.Logger.With("node", n.id), Registerer: n.registry, Events: n.bus,
@@ -60,9 +69,24 @@ func (n *Node) startChunks(rcfg replica.Config) error {
 	return nil
 }
 
-// dataPlane serves api.DataPlane from the replica service.
-type dataPlane struct{ s *replica.Service }
+// dataPlane serves api.DataPlane from the replica service and the
+// replicator.
+type dataPlane struct {
+	s      *replica.Service
+	outbox *replicator
+}
 
 var _ api.DataPlane = dataPlane{}
 
-func (d dataPlane) DataStatus(context.Context) (any, error) { return d.s.Status() }
+// dataStatus is the data plane's part of GET /api/cluster: the replica
+// service's status and, under "outbox", this node's record changes not
+// yet written to their replicas.
+type dataStatus struct {
+	replica.Status
+	Outbox replicationStatus `json:"outbox"`
+}
+
+func (d dataPlane) DataStatus(context.Context) (any, error) {
+	st, err := d.s.Status()
+	return dataStatus{Status: st, Outbox: d.outbox.Status()}, err
+}

@@ -174,7 +174,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	srv, err := api.New(api.Config{
 		Searcher: searcher{n}, Files: files{n}, Cluster: clusterInfo{n}, Status: status{n}, Events: n.bus,
 		Accounts: accounts{n.cluster}, Tokens: tokens, Access: clusterAccess{n}, Audit: n.auditLog(),
-		Limits: limits, AnonymousSearch: n.cfg.AnonymousSearch, DataPlane: dataPlane{n.data},
+		Limits: limits, AnonymousSearch: n.cfg.AnonymousSearch, DataPlane: dataPlane{s: n.data, outbox: n.outbox},
 		Uploads: uploads{n}, MaxUploadBytes: n.cfg.MaxUploadBytes,
 		Logger: n.cfg.Logger, Registry: n.registry, Now: n.cfg.Now,
 	})

@@ -30,6 +30,9 @@ type replicaIndexer struct {
 	local  func(p int, key string) (version.Envelope, bool, error)
 	logErr func(msg string, args ...any)
 
+	// startup, when set, runs first in Run (the reconciliation at start).
+	startup func()
+
 	mu      sync.Mutex // guards pending and idle
 	pending map[string]*keyChange
 	wake    chan struct{}
@@ -103,6 +106,9 @@ func decodeReplicated(e version.Envelope) (ds.Record, bool) {
 
 // Run applies notified changes until ctx ends.
 func (x *replicaIndexer) Run(ctx context.Context) {
+	if x.startup != nil {
+		x.startup()
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -187,4 +193,63 @@ func (x *replicaIndexer) flush() error {
 		x.mu.Unlock()
 	}
 	return err
+}
+
+// reconcile makes the index agree with the replica store after a crash
+// between a store change and its index write: replicas of other nodes'
+// records missing from the index (or indexed at another version) are
+// indexed, and index entries of other nodes' files that the store no
+// longer holds at that version are removed.
+func (x *replicaIndexer) reconcile(partitions []int, each func(p int, fn func(version.Envelope) error) error, partitionOf func(key string) int) (added, removed int, err error) {
+	var puts []ds.Record
+	flush := func() error {
+		err := x.index.Apply(puts, nil)
+		puts = puts[:0]
+		return err
+	}
+	for _, p := range partitions {
+		err := each(p, func(e version.Envelope) error {
+			if x.own(e.Key) {
+				return nil
+			}
+			rec, ok := decodeReplicated(e)
+			if !ok {
+				return nil
+			}
+			if has, err := x.index.Get(rec.FileID); err != nil || has {
+				return err
+			}
+			puts = append(puts, rec)
+			added++
+			if len(puts) >= 256 {
+				return flush()
+			}
+			return nil
+		})
+		if err != nil {
+			return added, removed, err
+		}
+	}
+	if err := flush(); err != nil {
+		return added, removed, err
+	}
+	var stale []string
+	err = x.index.ForEachForeign(x.self, func(id, key string) error {
+		p := partitionOf(key)
+		if p < 0 {
+			return nil
+		}
+		e, ok, err := x.local(p, key)
+		if err != nil {
+			return err
+		}
+		if rec, live := decodeReplicated(e); !ok || !live || rec.FileID != id {
+			stale = append(stale, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return added, removed, err
+	}
+	return added, len(stale), x.index.Apply(nil, stale)
 }

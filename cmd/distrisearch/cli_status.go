@@ -89,6 +89,13 @@ func printDataPlane(w io.Writer, cs client.ClusterStatus) {
 	}
 	fmt.Fprintf(w, "data plane: holds %d partitions (%d records); %d partitions under-replicated; %d hinted writes pending",
 		len(d.Partitions), keys, len(d.UnderReplicated), pending)
+	fmt.Fprintf(w, "; %d record changes waiting to replicate", d.Outbox.Pending)
+	if d.Outbox.Pending > 0 && d.Outbox.LastError != "" {
+		fmt.Fprintf(w, " (%s)", d.Outbox.LastError)
+	}
+	if len(d.Foreign) > 0 || d.PartitionsHandedOff > 0 {
+		fmt.Fprintf(w, "; rebalancing: %d partitions to hand over, %d handed over (%d keys sent)", len(d.Foreign), d.PartitionsHandedOff, d.KeysHandedOff)
+	}
 	if ae := d.AntiEntropy; !ae.LastRun.IsZero() {
 		fmt.Fprintf(w, "; anti-entropy: %d rounds, %d keys repaired, last %s", ae.Rounds, ae.KeysExchanged, ae.LastRun.Local().Format(time.RFC3339))
 		if ae.LastError != "" {

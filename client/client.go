@@ -404,9 +404,10 @@ func (c *Client) Leave(ctx context.Context) error {
 type DataPlane struct {
 	Node       string `json:"node"`
 	Partitions []struct {
-		Partition       int  `json:"partition"`
-		UnderReplicated bool `json:"under_replicated"`
-		Keys            int  `json:"keys"`
+		Partition       int    `json:"partition"`
+		UnderReplicated bool   `json:"under_replicated"`
+		Keys            int    `json:"keys"`
+		MerkleRoot      string `json:"merkle_root"`
 		Replicas        []struct {
 			Node   string `json:"node"`
 			Status string `json:"status"`

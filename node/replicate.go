@@ -3,14 +3,17 @@ package node
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	ds "github.com/distrisearch/distrisearch"
+	"github.com/distrisearch/distrisearch/placement"
 	"github.com/distrisearch/distrisearch/replica/quorum"
 	"github.com/distrisearch/distrisearch/replica/version"
 	"github.com/distrisearch/distrisearch/store"
@@ -46,7 +49,17 @@ const (
 	// replicatedMarker, in the data directory, records that the records
 	// written before the outbox existed were marked for replication.
 	replicatedMarker = "replication.v1"
+	// placementFile, in the data directory, is the placement this node's
+	// records were last replicated under (placementRecord).
+	placementFile = "placement.json"
 )
+
+// placementRecord is enough to rebuild a placement table: its
+// configuration and members.
+type placementRecord struct {
+	Config  placement.Config `json:"config"`
+	Members []string         `json:"members"`
+}
 
 func newReplicator(n *Node) *replicator {
 	return &replicator{n: n, wake: make(chan struct{}, 1), level: quorum.Quorum}
@@ -81,7 +94,15 @@ func (r *replicator) markExisting() error {
 func (r *replicator) Run(ctx context.Context) {
 	t := time.NewTicker(replicateRetry)
 	defer t.Stop()
+	var placed [32]byte
 	for {
+		if l, err := r.n.layouts.Get(r.n.cluster.View()); err == nil && l.Table.Digest() != placed {
+			if err := r.placementChanged(l.Table); err != nil {
+				r.fail(err)
+			} else {
+				placed = l.Table.Digest()
+			}
+		}
 		// One walk through the outbox: a key that fails stays marked and
 		// is retried at the next walk, after the keys behind it.
 		for ctx.Err() == nil {
@@ -101,6 +122,56 @@ func (r *replicator) Run(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// placementChanged marks this node's records in the partitions whose
+// replica sets differ from those of the placement they were last
+// replicated under, so that the new replicas of a shared file get its
+// bytes (the records themselves reach them by anti-entropy, but chunks do
+// not), then remembers the new placement. Without a remembered placement
+// (a new data directory) it only remembers: every record is marked by its
+// first write anyway.
+func (r *replicator) placementChanged(t *placement.Table) error {
+	path := filepath.Join(r.n.cfg.DataDir, placementFile)
+	old, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err == nil {
+		var prev placementRecord
+		if err := json.Unmarshal(old, &prev); err != nil {
+			r.n.log.Warn("unreadable placement record; replicating every record again", "err", err)
+			if _, err := r.n.store.MarkAll(); err != nil {
+				return err
+			}
+		} else if pt, err := placement.NewTable(prev.Config, prev.Members); err != nil || pt.Partitions() != t.Partitions() {
+			if _, err := r.n.store.MarkAll(); err != nil {
+				return err
+			}
+		} else if pt.Digest() != t.Digest() {
+			changed := make([]bool, t.Partitions())
+			for p := range changed {
+				changed[p] = !slices.Equal(pt.ReplicaSet(p), t.ReplicaSet(p))
+			}
+			k, err := r.n.store.MarkWhere(func(key string) bool { return changed[t.PartitionOf(key)] })
+			if err != nil {
+				return err
+			}
+			if k > 0 {
+				r.n.log.Info("placement changed: replicating this node's records of the moved partitions again", "records", k)
+				r.Wake()
+			}
+		}
+	}
+	b, err := json.Marshal(placementRecord{Config: t.Config(), Members: t.Members()})
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 func (r *replicator) fail(err error) {

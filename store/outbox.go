@@ -148,6 +148,17 @@ func (s *Store) MarkAll() (int, error) {
 	return n, nil
 }
 
+// MarkWhere marks every record whose key passes want (for example the
+// records of the partitions whose replica sets changed) and returns how
+// many it marked. Like MarkAll it works in bounded transactions.
+func (s *Store) MarkWhere(want func(key string) bool) (int, error) {
+	n, err := s.markEach(func(b buckets) *bolt.Bucket { return b.rec }, func(_ buckets, k []byte) bool { return want(string(k)) })
+	if err != nil {
+		return n, fmt.Errorf("store mark: %w", err)
+	}
+	return n, nil
+}
+
 // markEach marks the keys of one bucket that pass want (nil: all), in write
 // transactions of at most markChunk marks, and returns how many it marked.
 func (s *Store) markEach(sel func(buckets) *bolt.Bucket, want func(b buckets, k []byte) bool) (int, error) {

@@ -323,3 +323,19 @@ func TestOutboxAfterWalksPastKeys(t *testing.T) {
 		t.Fatalf("OutboxAfter(between a and b) = %v, %v", entries, err)
 	}
 }
+
+func TestMarkWhere(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "s.db"))
+	a, b := rec("docs", "a.txt", "h1", "one"), rec("docs", "b.txt", "h2", "two")
+	if err := s.Put(a, b); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, s)
+	n, err := s.MarkWhere(func(key string) bool { return key == b.Key() })
+	if err != nil || n != 1 {
+		t.Fatalf("MarkWhere = %d, %v", n, err)
+	}
+	if got := outbox(t, s); len(got) != 1 || got[b.Key()] == 0 {
+		t.Fatalf("outbox after MarkWhere(b) = %v", got)
+	}
+}

@@ -232,11 +232,33 @@ func (r *replicator) pass(ctx context.Context) (int, error) {
 	return len(entries), firstErr
 }
 
+// replicateNow writes the record under key to its replica set at level
+// before returning (an upload is acknowledged only once its record is on
+// the replicas the client asked for) and clears its mark when nothing
+// changed it meanwhile.
+func (r *replicator) replicateNow(ctx context.Context, key string, level quorum.Level) error {
+	mark, marked, err := r.n.store.OutboxMark(key)
+	if err != nil {
+		return err
+	}
+	if err := r.replicateAt(ctx, key, level); err != nil {
+		return err
+	}
+	if marked {
+		return r.n.store.OutboxDone(mark)
+	}
+	return nil
+}
+
 // replicate writes the store's current state of key to its replica set.
 func (r *replicator) replicate(ctx context.Context, key string) error {
+	return r.replicateAt(ctx, key, r.level)
+}
+
+func (r *replicator) replicateAt(ctx context.Context, key string, level quorum.Level) error {
 	rec, err := r.n.store.ByKey(key)
 	if ds.KindOf(err) == ds.KindNotFound {
-		_, err = r.n.data.Delete(ctx, key, r.level)
+		_, err = r.n.data.Delete(ctx, key, level)
 		return err
 	}
 	if err != nil {
@@ -246,7 +268,7 @@ func (r *replicator) replicate(ctx context.Context, key string) error {
 		return err
 	}
 	if len(rec.Manifest) == 0 {
-		if rec.Manifest, err = r.shareContent(ctx, rec); err != nil {
+		if rec.Manifest, err = r.shareContent(ctx, rec, level); err != nil {
 			return err
 		}
 	}
@@ -254,7 +276,7 @@ func (r *replicator) replicate(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	_, err = r.n.data.Put(ctx, key, value, r.level)
+	_, err = r.n.data.Put(ctx, key, value, level)
 	return err
 }
 
@@ -265,7 +287,7 @@ func (r *replicator) replicate(ctx context.Context, key string) error {
 // node is down. nil when this node is the partition's only replica, or
 // when the file changed or vanished since it was scanned (the rescan
 // marks the record again).
-func (r *replicator) shareContent(ctx context.Context, rec ds.Record) ([]byte, error) {
+func (r *replicator) shareContent(ctx context.Context, rec ds.Record, level quorum.Level) ([]byte, error) {
 	l, err := r.n.layouts.Get(r.n.cluster.View())
 	if err != nil {
 		return nil, err
@@ -286,7 +308,7 @@ func (r *replicator) shareContent(ctx context.Context, rec ds.Record) ([]byte, e
 		return nil, err
 	}
 	defer blob.Close()
-	m, err := r.n.chunks.PutStreamHeld(ctx, rec.Key(), blob, r.level, r.n.id)
+	m, err := r.n.chunks.PutStreamHeld(ctx, rec.Key(), blob, level, r.n.id)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/distrisearch/distrisearch/api"
 	"github.com/distrisearch/distrisearch/cluster"
 	"github.com/distrisearch/distrisearch/extract"
+	"github.com/distrisearch/distrisearch/replica"
 	"github.com/distrisearch/distrisearch/replica/chunks"
 	"github.com/distrisearch/distrisearch/replica/quorum"
 	"github.com/distrisearch/distrisearch/scan"
@@ -72,6 +73,12 @@ func (u uploads) Upload(ctx context.Context, up api.Upload) (ds.Record, error) {
 	if err := n.recordSink().Apply(ctx, scan.Batch{Share: api.UploadShare, Puts: []ds.Record{rec}}); err != nil {
 		return ds.Record{}, err
 	}
+	// Acknowledged only once the record, too, is on the replicas the
+	// client asked for. If that fails the record stays marked in the
+	// outbox and reaches them later; the client hears it was not.
+	if err := n.outbox.replicateNow(ctx, rec.Key(), up.Level); err != nil {
+		return ds.Record{}, uploadError(err, nil, up.Level)
+	}
 	return rec, nil
 }
 
@@ -89,7 +96,7 @@ func uploadError(err, readErr error, level quorum.Level) error {
 		return err
 	case readErr != nil && errors.Is(err, readErr):
 		return &ds.Error{Kind: ds.KindInvalid, Code: "upload_interrupted", Message: "the upload ended before the whole file was received", Err: err}
-	case errors.Is(err, chunks.ErrQuorumUnavailable):
+	case errors.Is(err, chunks.ErrQuorumUnavailable), errors.Is(err, replica.ErrQuorumUnavailable):
 		return &ds.Error{Kind: ds.KindUnavailable, Code: "quorum_unavailable",
 			Message: "too few replicas stored the file for consistency=" + strings.ToLower(level.String()) + "; try again later or with a weaker consistency", Err: err}
 	case errors.Is(err, chunks.ErrNoPlacement):
@@ -240,7 +247,15 @@ func (n *Node) deleteUpload(ctx context.Context, id string) error {
 	if rec.Share != api.UploadShare {
 		return errNotDeletable
 	}
-	return n.recordSink().Apply(ctx, scan.Batch{Share: api.UploadShare, Deletes: []string{rec.Key()}})
+	if err := n.recordSink().Apply(ctx, scan.Batch{Share: api.UploadShare, Deletes: []string{rec.Key()}}); err != nil {
+		return err
+	}
+	// The tombstone goes to a quorum now if it can; otherwise the outbox
+	// sends it later (the file is already gone from this node).
+	if err := n.outbox.replicateNow(ctx, rec.Key(), quorum.Quorum); err != nil {
+		n.log.Warn("the deletion is not on a quorum yet; it will be sent again", "file", rec.FileID, "err", err)
+	}
+	return nil
 }
 
 // remoteDelete asks the node that took an upload to delete it, for v.

@@ -109,6 +109,25 @@ func (s *Store) OutboxDone(entries ...OutboxEntry) error {
 	return nil
 }
 
+// OutboxMark returns the mark of key, if it has one.
+func (s *Store) OutboxMark(key string) (OutboxEntry, bool, error) {
+	var e OutboxEntry
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := s.buckets(tx).out.Get([]byte(key))
+		if v == nil {
+			return nil
+		}
+		seq, err := decodeSeq([]byte(key), v)
+		e, ok = OutboxEntry{Key: key, Seq: seq}, err == nil
+		return err
+	})
+	if err != nil {
+		return OutboxEntry{}, false, fmt.Errorf("store outbox: %w", err)
+	}
+	return e, ok, nil
+}
+
 // OutboxLen returns the number of marks. Like Count, it reads the bucket's
 // page headers, not its keys.
 func (s *Store) OutboxLen() (int, error) {

@@ -335,7 +335,14 @@ func TestMarkWhere(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("MarkWhere = %d, %v", n, err)
 	}
-	if got := outbox(t, s); len(got) != 1 || got[b.Key()] == 0 {
+	got := outbox(t, s)
+	if len(got) != 1 || got[b.Key()] == 0 {
 		t.Fatalf("outbox after MarkWhere(b) = %v", got)
+	}
+	if e, ok, err := s.OutboxMark(b.Key()); err != nil || !ok || e.Seq != got[b.Key()] {
+		t.Fatalf("OutboxMark(b) = %+v %v %v", e, ok, err)
+	}
+	if _, ok, err := s.OutboxMark(a.Key()); err != nil || ok {
+		t.Fatalf("OutboxMark(a) = %v %v; a has no mark", ok, err)
 	}
 }

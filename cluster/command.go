@@ -34,6 +34,7 @@ const (
 	opTokenRevoke   op = "token.revoke"
 	opAuditHead     op = "audit.head"
 	opShares        op = "shares.set"
+	opTxnDecide     op = "txn.decide"
 )
 
 // leaderOnly ops are proposed by the leader for itself and carry its fence;
@@ -63,12 +64,13 @@ func newCommand(o op, data any) (command, error) {
 // result is what applying a command returns; it crosses the wire when the
 // command was forwarded to the leader.
 type result struct {
-	Index uint64 `json:"index"`
-	Token uint64 `json:"token,omitempty"`
-	Lock  *Lock  `json:"lock,omitempty"`
-	User  *User  `json:"user,omitempty"` // without its password hash
-	Code  string `json:"code,omitempty"` // a cluster error code, "" on success
-	Msg   string `json:"msg,omitempty"`
+	Index uint64       `json:"index"`
+	Token uint64       `json:"token,omitempty"`
+	Lock  *Lock        `json:"lock,omitempty"`
+	User  *User        `json:"user,omitempty"` // without its password hash
+	Txn   *TxnDecision `json:"txn,omitempty"`  // the recorded decision (txn.decide)
+	Code  string       `json:"code,omitempty"` // a cluster error code, "" on success
+	Msg   string       `json:"msg,omitempty"`
 }
 
 func (r result) err() error {

@@ -106,7 +106,7 @@ func (f *fsm) View() (*View, <-chan struct{}) {
 		f.view = &View{Index: s.Index, Config: s.Config, Leader: s.Leader, Time: s.Now,
 			Members: f.members, Services: f.services, Locks: f.locks,
 			TokenKeys: f.keys, CurrentTokenKey: s.CurrentKey, Revoked: f.revoked, TokenCutoffs: f.cutoffs, AuditHeads: f.heads,
-			Shares: f.shares}
+			Shares: f.shares, txns: s.Txns}
 	}
 	return f.view, f.changed
 }

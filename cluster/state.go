@@ -45,6 +45,8 @@ type state struct {
 	// as it last reported them. Members are never removed from the state
 	// (one that left stays, LEFT), so neither are their entries.
 	Shares map[string][]Share `json:"shares,omitempty"`
+	// Txns are the transaction decisions of the last TxnRetention (txn.go).
+	Txns *txnTable `json:"txns,omitempty"`
 
 	// revNext is when the next revocation may be pruned: the earliest
 	// expiry + RevocationGrace, or zero when unknown (after a restore). It
@@ -78,6 +80,7 @@ func (s *state) apply(index, term uint64, c command) result {
 	s.pruneTokenKeys()
 	s.pruneRevoked()
 	s.pruneCutoffs()
+	s.pruneTxns()
 	if leaderOnly[c.Op] && (c.Fence == 0 || c.Fence != s.Leader.Fence) {
 		return failed(ErrStaleFence, fmt.Sprintf("leader fence %d, current %d", c.Fence, s.Leader.Fence))
 	}
@@ -134,6 +137,8 @@ func (s *state) apply(index, term uint64, c command) result {
 		return decodeApply(c, func(p AuditHead) result { return s.applyAuditHead(p) })
 	case opShares:
 		return decodeApply(c, func(p sharesCmd) result { return s.applyShares(p) })
+	case opTxnDecide:
+		return decodeApply(c, func(p txnDecideCmd) result { return s.applyTxnDecide(index, p) })
 	}
 	return failed(ErrInvalid, fmt.Sprintf("unknown command %q", c.Op))
 }
@@ -406,7 +411,7 @@ func (s *state) view() *View {
 	return &View{Index: s.Index, Config: s.Config, Leader: s.Leader, Time: s.Now,
 		Members: s.members(), Services: s.services(), Locks: s.locks(),
 		TokenKeys: s.tokenKeys(), CurrentTokenKey: s.CurrentKey, Revoked: s.revoked(), TokenCutoffs: s.cutoffs(), AuditHeads: maps.Clone(s.AuditHeads),
-		Shares: s.sharesView()}
+		Shares: s.sharesView(), txns: s.Txns}
 }
 
 func clonePtr[T any](p *T) *T {

@@ -154,6 +154,8 @@ type View struct {
 	// after it left. A node that reported no shares has an empty entry; one
 	// that never reported has none. See SharesOf.
 	Shares map[string][]Share `json:"shares,omitempty"`
+
+	txns *txnTable // the transaction decisions (see TxnDecision); shared, read-only here
 }
 
 // TokenKey returns the kept token key named kid.

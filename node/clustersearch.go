@@ -103,9 +103,6 @@ func (n *Node) peers() (live []cluster.Member, down []string) {
 	return live, down
 }
 
-// errNodeDead names a partition whose node the cluster declared dead.
-var errNodeDead = errors.New("the node is dead")
-
 // errNoReplica names partitions none of whose replicas is up.
 var errNoReplica = errors.New("no replica of the partition is up")
 

@@ -36,6 +36,7 @@ type harness struct {
 	t     *testing.T
 	c     *testcluster.Cluster
 	cfg   replica.Config
+	txn   replica.TxnConfig
 	mu    sync.Mutex // guards nodes and events
 	nodes []*rnode
 	evs   []events.Event
@@ -60,7 +61,14 @@ func testConfig() replica.Config {
 
 func startHarness(t *testing.T, n int, cfg replica.Config) *harness {
 	t.Helper()
-	h := &harness{t: t, cfg: cfg, c: testcluster.Start(t, n, testcluster.Options{})}
+	return startTxnHarness(t, n, cfg, replica.TxnConfig{})
+}
+
+// startTxnHarness is startHarness with transactions tuned by txn; every
+// service records decisions through its cluster node.
+func startTxnHarness(t *testing.T, n int, cfg replica.Config, txn replica.TxnConfig) *harness {
+	t.Helper()
+	h := &harness{t: t, cfg: cfg, txn: txn, c: testcluster.Start(t, n, testcluster.Options{})}
 	h.nodes = make([]*rnode, n)
 	for i := range n {
 		h.attach(i)
@@ -93,6 +101,7 @@ func (h *harness) attach(i int) {
 	svc, err := replica.New(h.cfg, replica.Deps{
 		Self: nd.ID(), View: n, Client: client, Store: st,
 		Registerer: prometheus.NewRegistry(), Events: h,
+		Decider: n, Txn: h.txn,
 	})
 	if err != nil {
 		h.t.Fatal(err)

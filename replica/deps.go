@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -27,6 +28,15 @@ type Router interface {
 // Doer sends node-to-node requests over mutual TLS (*transport.Client does).
 type Doer interface {
 	Do(req *http.Request, opts ...transport.CallOption) (*http.Response, error)
+}
+
+// Decider records and reads the outcomes of transactions (*cluster.Node
+// does): the first decision recorded for an id is the outcome, returned to
+// every later DecideTxn; TxnDecision reads a local copy, which may lag or
+// be absent.
+type Decider interface {
+	DecideTxn(ctx context.Context, id string, commit bool) (committed bool, err error)
+	TxnDecision(id string) (committed, decided bool)
 }
 
 // Publisher publishes events (*events.Bus does).
@@ -56,11 +66,17 @@ type Deps struct {
 	// order: a consumer reads the key's current state (Service.Local)
 	// rather than trusting a.Stored to be the latest. It must not block.
 	Applied func(p int, a kv.Applied)
+	// Decider records transaction decisions. Optional: without it Atomic
+	// fails with ErrNoDecider and intents held here wait.
+	Decider Decider
+	// Txn tunes transactions; zero fields take DefaultTxnConfig's values.
+	Txn TxnConfig
 }
 
 var (
 	_ ViewSource = (*cluster.Node)(nil)
 	_ Router     = (*cluster.Node)(nil)
+	_ Decider    = (*cluster.Node)(nil)
 	_ Doer       = (*transport.Client)(nil)
 	_ Publisher  = (*events.Bus)(nil)
 )

@@ -57,6 +57,7 @@ type Service struct {
 	layouts LayoutCache
 
 	stats stats
+	txn   *txnState // two-phase commit (txn.go)
 
 	ctx     context.Context // cancelled by Close; background work derives from it
 	cancel  context.CancelFunc
@@ -105,6 +106,9 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.txn, err = newTxnState(deps.Txn, deps.Registerer, s); err != nil {
+		return nil, err
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -119,10 +123,13 @@ func (s *Service) Register(r Router) {
 	r.HandleInternal("POST "+PathMerkleChildren, h(s.handleChildren))
 	r.HandleInternal("POST "+PathMerkleLeaves, h(s.handleLeaves))
 	r.HandleInternal("POST "+PathEntries, h(s.handleEntries))
+	r.HandleInternal("POST "+PathTxnPrepare, h(s.handleTxnPrepare))
+	r.HandleInternal("POST "+PathTxnCommit, h(s.handleTxnCommit))
+	r.HandleInternal("POST "+PathTxnAbort, h(s.handleTxnAbort))
 }
 
-// Start runs the hint replay, anti-entropy and tombstone collection loops
-// until ctx ends or Close is called.
+// Start runs the hint replay, anti-entropy, tombstone collection and
+// transaction recovery loops until ctx ends or Close is called.
 func (s *Service) Start(ctx context.Context) error {
 	s.bgMu.Lock()
 	defer s.bgMu.Unlock()
@@ -156,6 +163,7 @@ func (s *Service) Start(ctx context.Context) error {
 			s.log.Info("collected tombstones", "count", n)
 		}
 	})
+	s.loop(s.txn.cfg.RecoveryInterval, s.recoverTxns)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

@@ -38,11 +38,13 @@ type Status struct {
 	Foreign             []int  `json:"foreign_partitions,omitempty"`
 	PartitionsHandedOff uint64 `json:"partitions_handed_off"`
 	KeysHandedOff       uint64 `json:"keys_handed_off"`
+	// Txns counts two-phase commits and the intents held here.
+	Txns TxnStatus `json:"txns"`
 }
 
 // Status reports the partitions this node holds with their replica sets,
 // the cluster's under-replicated partitions, pending hints per target and
-// anti-entropy progress.
+// anti-entropy progress, handoff and transaction counters.
 func (s *Service) Status() (Status, error) {
 	st := Status{
 		Node:                 s.self,
@@ -56,6 +58,7 @@ func (s *Service) Status() (Status, error) {
 		AntiEntropy:          s.AntiEntropy(),
 		PartitionsHandedOff:  s.stats.handedOff.Load(),
 		KeysHandedOff:        s.stats.keysMoved.Load(),
+		Txns:                 s.TxnStatus(),
 	}
 	st.Foreign, _ = s.Foreign()
 	l, err := s.layout()

@@ -19,6 +19,9 @@ const (
 	PathMerkleChildren = "/api/replication/merkle/children"
 	PathMerkleLeaves   = "/api/replication/merkle/leaves"
 	PathEntries        = "/api/replication/entries"
+	PathTxnPrepare     = "/api/replication/txn/prepare"
+	PathTxnCommit      = "/api/replication/txn/commit"
+	PathTxnAbort       = "/api/replication/txn/abort"
 )
 
 // ResourceID encodes a key for the read route: unpadded base64url, since
@@ -40,6 +43,7 @@ const (
 	CodeNotReplica = "not_replica" // this node does not hold the partition in its view
 	CodeInvalid    = "invalid"
 	CodeInternal   = "internal"
+	CodeDecided    = "decided" // a prepare for a transaction this replica already resolved
 )
 
 // WriteEntry is one envelope for one partition.
@@ -125,6 +129,34 @@ type EntriesRequest struct {
 // EntriesResponse holds the envelopes found.
 type EntriesResponse struct {
 	Entries []version.Envelope `json:"entries"`
+}
+
+// TxnPrepareRequest asks a replica to hold Entries durably as intents of
+// transaction Txn, not applied, until it commits or aborts. TimeoutMS is
+// how long the replica waits for the outcome before it asks the decision
+// log itself (proposing abort), counted from its own receipt so that clock
+// skew between nodes does not matter. A transaction's entries for one
+// replica may come in several requests; they add up.
+type TxnPrepareRequest struct {
+	Txn       string       `json:"txn"`
+	TimeoutMS int64        `json:"timeout_ms"`
+	ViewIndex uint64       `json:"view_index"`
+	Entries   []WriteEntry `json:"entries"`
+}
+
+// TxnRequest commits or aborts transaction Txn on a replica.
+type TxnRequest struct {
+	Txn string `json:"txn"`
+}
+
+// TxnResponse answers a prepare, commit or abort: CodeOK once the intents
+// are fsynced (prepare), applied and removed (commit) or removed (abort).
+// A prepare answers all or nothing: CodeInvalid or CodeNotReplica for the
+// first entry that is refused, CodeDecided when the transaction is already
+// resolved here; then it holds none of the request's entries.
+type TxnResponse struct {
+	Code  string `json:"code"`
+	Error string `json:"error,omitempty"`
 }
 
 func hexHash(h merkle.Hash) string { return hex.EncodeToString(h[:]) }

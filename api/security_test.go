@@ -68,15 +68,18 @@ func matrixCases() map[string]matrixCase {
 	static := func(s string) func() string { return func() string { return s } }
 	none := static("")
 	return map[string]matrixCase{
-		"GET /api/health":                   {lvlPublic, "GET", "/api/health", none, 200},
-		"GET /api/openapi.json":             {lvlPublic, "GET", "/api/openapi.json", none, 200},
-		"GET /metrics":                      {lvlPublic, "GET", "/metrics", none, 200},
-		"POST /api/auth/login":              {lvlPublic, "POST", "/api/auth/login", static(`{"username":"alice","password":"alice-password"}`), 200},
-		"POST /api/auth/logout":             {lvlSigned, "POST", "/api/auth/logout", none, 200},
-		"GET /api/auth/me":                  {lvlSigned, "GET", "/api/auth/me", none, 200},
-		"POST /api/auth/keys/rotate":        {lvlAdmin, "POST", "/api/auth/keys/rotate", none, 200},
-		"GET /api/search":                   {lvlRead, "GET", "/api/search?q=x", none, 200},
-		"POST /api/files":                   {lvlUser, "POST", "/api/files?name=up.txt", static("uploaded bytes"), 201},
+		"GET /api/health":            {lvlPublic, "GET", "/api/health", none, 200},
+		"GET /api/openapi.json":      {lvlPublic, "GET", "/api/openapi.json", none, 200},
+		"GET /metrics":               {lvlPublic, "GET", "/metrics", none, 200},
+		"POST /api/auth/login":       {lvlPublic, "POST", "/api/auth/login", static(`{"username":"alice","password":"alice-password"}`), 200},
+		"POST /api/auth/logout":      {lvlSigned, "POST", "/api/auth/logout", none, 200},
+		"GET /api/auth/me":           {lvlSigned, "GET", "/api/auth/me", none, 200},
+		"POST /api/auth/keys/rotate": {lvlAdmin, "POST", "/api/auth/keys/rotate", none, 200},
+		"GET /api/search":            {lvlRead, "GET", "/api/search?q=x", none, 200},
+		"POST /api/files":            {lvlUser, "POST", "/api/files?name=up.txt", static("uploaded bytes"), 201},
+		// Without a multipart body an allowed caller reaches the handler,
+		// which refuses the content type.
+		"POST /api/files/batch":             {lvlUser, "POST", "/api/files/batch", static("not multipart"), 400},
 		"DELETE /api/files/{file_id}":       {lvlUser, "DELETE", "/api/files/" + fileU, none, 204},
 		"GET /api/files/{file_id}":          {lvlRead, "GET", "/api/files/" + fileA, none, 200},
 		"GET /api/files/{file_id}/content":  {lvlRead, "GET", "/api/files/" + fileA + "/content", none, 200},

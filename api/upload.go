@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -38,7 +40,16 @@ type Uploads interface {
 	// Delete removes an uploaded file (a record of UploadShare, on any
 	// node): its record and its index entry.
 	Delete(ctx context.Context, rec ds.Record) error
+	// UploadAtomic stores the files next returns (nil at the end) as one
+	// operation: it returns their records once every file is durable on
+	// the replicas level asks for and the cluster decided to commit them
+	// all — or an error, and then none of them is visible anywhere, even
+	// if the node crashes midway (two-phase commit).
+	UploadAtomic(ctx context.Context, level quorum.Level, next func() (*Upload, error)) ([]ds.Record, error)
 }
+
+// MaxBatchFiles bounds the files of one atomic upload.
+const MaxBatchFiles = 1000
 
 // Upload is one file sent to POST /api/files.
 type Upload struct {
@@ -157,6 +168,105 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", "/api/files/"+rec.FileID)
 	writeJSON(w, http.StatusCreated, rec.Public())
+}
+
+// handleUploadBatch is POST /api/files/batch?consistency=LEVEL: a
+// multipart/form-data body whose file parts (those with a filename) are
+// uploaded as one atomic operation — all of them or none. The answer,
+// 201 with {"files": [records]}, comes once every file is durable on the
+// replicas the level asks for and the commit is decided. The whole body is
+// bounded by the node's upload limit; at most MaxBatchFiles files.
+func (s *Server) handleUploadBatch(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Uploads == nil {
+		s.writeError(w, r, errUploadsUnavailable)
+		return
+	}
+	level, err := quorum.ParseLevel(r.URL.Query().Get("consistency"))
+	if err != nil {
+		s.writeError(w, r, ds.Errorf(ds.KindInvalid, "bad_consistency", "consistency must be strong, quorum (the default) or eventual"))
+		return
+	}
+	tooLarge := ds.Errorf(ds.KindTooLarge, "upload_too_large", "the files are larger than this node's upload limit of %d bytes", s.cfg.MaxUploadBytes)
+	if r.ContentLength > s.cfg.MaxUploadBytes {
+		s.writeError(w, r, tooLarge)
+		return
+	}
+	if p, _ := PrincipalFrom(r.Context()); !s.canUpload(p) {
+		s.writeError(w, r, ds.Errorf(ds.KindForbidden, "forbidden", "the %q share of this node is restricted; your roles and groups do not allow it", UploadShare))
+		return
+	}
+	mediaType, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mediaType != "multipart/form-data" || params["boundary"] == "" {
+		s.writeError(w, r, ds.Errorf(ds.KindInvalid, "bad_content_type", "send the files as multipart/form-data"))
+		return
+	}
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.UploadTimeout))
+	mr := multipart.NewReader(uploadBody(w, r, s.cfg.MaxUploadBytes), params["boundary"])
+	var names []string
+	seen := map[string]bool{}
+	next := func() (*Upload, error) {
+		for {
+			part, err := mr.NextPart()
+			if errors.Is(err, io.EOF) {
+				if len(names) == 0 {
+					return nil, ds.Errorf(ds.KindInvalid, "no_files", "the request holds no file part")
+				}
+				return nil, nil
+			}
+			if err != nil {
+				return nil, wrapBodyError(err)
+			}
+			name := part.FileName()
+			if name == "" {
+				continue // a form field, not a file
+			}
+			if err := ValidUploadName(name); err != nil {
+				return nil, err
+			}
+			if seen[name] {
+				return nil, ds.Errorf(ds.KindInvalid, "duplicate_name", "the file name %q appears twice in the batch", name)
+			}
+			if len(names) == MaxBatchFiles {
+				return nil, ds.Errorf(ds.KindTooLarge, "too_many_files", "an atomic upload holds at most %d files", MaxBatchFiles)
+			}
+			seen[name] = true
+			names = append(names, name)
+			return &Upload{Name: name, Body: part, Size: -1, Level: level}, nil
+		}
+	}
+	recs, err := s.cfg.Uploads.UploadAtomic(r.Context(), level, next)
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		err = tooLarge
+	}
+	for i, name := range names {
+		details := map[string]string{"share": UploadShare, "path": name, "consistency": strings.ToLower(level.String()), "atomic": "true"}
+		resource := "upload:" + name
+		if err == nil && i < len(recs) {
+			resource = "file:" + recs[i].FileID
+			details["size"] = strconv.FormatInt(recs[i].Size, 10)
+		}
+		s.audit(r, audit.Entry{Action: audit.ActionUpload, Resource: resource, Result: resultOf(err), Details: details})
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]ds.Record, len(recs))
+	for i, rec := range recs {
+		out[i] = rec.Public()
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"files": out})
+}
+
+// wrapBodyError keeps an oversized body recognisable and names any other
+// failure to read a multipart body.
+func wrapBodyError(err error) error {
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return err
+	}
+	return &ds.Error{Kind: ds.KindInvalid, Code: "bad_multipart", Message: "the multipart body cannot be read", Err: err}
 }
 
 // handleDelete is DELETE /api/files/{file_id}: an uploaded file's record

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -28,6 +29,29 @@ var (
 type fakeUploads struct {
 	upload func(ctx context.Context, u Upload) (ds.Record, error)
 	del    func(ctx context.Context, rec ds.Record) error
+	atomic func(ctx context.Context, level quorum.Level, next func() (*Upload, error)) ([]ds.Record, error)
+}
+
+// UploadAtomic reads every file as Upload does.
+func (f fakeUploads) UploadAtomic(ctx context.Context, level quorum.Level, next func() (*Upload, error)) ([]ds.Record, error) {
+	if f.atomic != nil {
+		return f.atomic(ctx, level, next)
+	}
+	var recs []ds.Record
+	for {
+		u, err := next()
+		if err != nil {
+			return nil, err
+		}
+		if u == nil {
+			return recs, nil
+		}
+		rec, err := f.Upload(ctx, *u)
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, rec)
+	}
 }
 
 func (f fakeUploads) Upload(ctx context.Context, u Upload) (ds.Record, error) {
@@ -215,5 +239,84 @@ func TestUploadsUnavailable(t *testing.T) {
 		if rec := do(t, srv, c[0], c[1], nil, strings.NewReader("x")); rec.Code != 503 {
 			t.Errorf("%s %s: %d", c[0], c[1], rec.Code)
 		}
+	}
+}
+
+// multipartBody builds a multipart/form-data body of files (name, content
+// pairs) and a form field, and returns it with its content type.
+func multipartBody(t *testing.T, files ...string) (string, string) {
+	t.Helper()
+	var b strings.Builder
+	w := multipart.NewWriter(&b)
+	if err := w.WriteField("note", "not a file"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(files); i += 2 {
+		fw, err := w.CreateFormFile("file", files[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(fw, files[i+1])
+	}
+	w.Close()
+	return b.String(), w.FormDataContentType()
+}
+
+// TestUploadBatch: the files of a multipart body go to UploadAtomic in
+// order, form fields are skipped, each file is audited; bad batches are
+// refused with clear codes, and a failed commit is the answer.
+func TestUploadBatch(t *testing.T) {
+	log := &memAudit{}
+	var level quorum.Level
+	up := fakeUploads{}
+	up.atomic = func(ctx context.Context, l quorum.Level, next func() (*Upload, error)) ([]ds.Record, error) {
+		level = l
+		return fakeUploads{}.UploadAtomic(ctx, l, next)
+	}
+	srv := uploadServer(t, up, log, nil)
+	body, ctype := multipartBody(t, "a.txt", "alpha", "b.txt", "beta")
+	rec := do(t, srv, "POST", "/api/files/batch?consistency=strong", map[string]string{"Authorization": "Bearer " + tokenFor(t, "u1", "ana", rbac.RoleUser), "Content-Type": ctype}, strings.NewReader(body))
+	var out struct {
+		Files []ds.Record `json:"files"`
+	}
+	if rec.Code != 201 || json.Unmarshal(rec.Body.Bytes(), &out) != nil || len(out.Files) != 2 || out.Files[0].Path != "a.txt" || out.Files[1].Size != 4 {
+		t.Fatalf("batch: %d %s", rec.Code, rec.Body)
+	}
+	if out.Files[0].Manifest != nil || level != quorum.Strong {
+		t.Fatalf("manifest shown or level %v", level)
+	}
+	uploads := 0
+	log.mu.Lock()
+	entries := slices.Clone(log.entries)
+	log.mu.Unlock()
+	for _, e := range entries {
+		if e.Action == audit.ActionUpload && e.Details["atomic"] == "true" {
+			uploads++
+		}
+	}
+	if uploads != 2 {
+		t.Fatalf("%d upload entries audited, want 2", uploads)
+	}
+	for _, c := range []struct {
+		name, code string
+		files      []string
+		status     int
+	}{
+		{"no file", "no_files", nil, 400},
+		{"duplicate", "duplicate_name", []string{"a.txt", "1", "a.txt", "2"}, 400},
+		{"bad name", "bad_name", []string{"..", "1"}, 400},
+	} {
+		body, ctype := multipartBody(t, c.files...)
+		rec := do(t, srv, "POST", "/api/files/batch", map[string]string{"Authorization": "Bearer " + tokenFor(t, "u1", "ana", rbac.RoleUser), "Content-Type": ctype}, strings.NewReader(body))
+		if rec.Code != c.status || !strings.Contains(rec.Body.String(), `"`+c.code+`"`) {
+			t.Errorf("%s: %d %s", c.name, rec.Code, rec.Body)
+		}
+	}
+	aborted := uploadServer(t, fakeUploads{atomic: func(context.Context, quorum.Level, func() (*Upload, error)) ([]ds.Record, error) {
+		return nil, ds.Errorf(ds.KindUnavailable, "atomic_upload_aborted", "aborted")
+	}}, nil, nil)
+	rec = do(t, aborted, "POST", "/api/files/batch", map[string]string{"Authorization": "Bearer " + tokenFor(t, "u1", "ana", rbac.RoleUser), "Content-Type": ctype}, strings.NewReader(body))
+	if rec.Code != 503 || !strings.Contains(rec.Body.String(), "atomic_upload_aborted") {
+		t.Fatalf("aborted batch: %d %s", rec.Code, rec.Body)
 	}
 }

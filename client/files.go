@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 
@@ -39,6 +40,56 @@ func (c *Client) Upload(ctx context.Context, name string, r io.Reader, size int6
 	var rec ds.Record
 	err = c.do(hr, &rec)
 	return rec, err
+}
+
+// NamedFile is one file of an atomic upload.
+type NamedFile struct {
+	Name string
+	Body io.Reader
+}
+
+// UploadAtomic sends files as one multipart/form-data body to POST
+// /api/files/batch, streamed, and returns their records once all of them
+// are committed together on the replicas level asks for; on an error none
+// of them is visible. progress, if not nil, is called with the body bytes
+// sent so far.
+func (c *Client) UploadAtomic(ctx context.Context, files []NamedFile, level string, progress func(sent int64)) ([]ds.Record, error) {
+	q := url.Values{}
+	if level != "" {
+		q.Set("consistency", level)
+	}
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		for _, f := range files {
+			w, err := mw.CreateFormFile("file", f.Name)
+			if err == nil {
+				_, err = io.Copy(w, f.Body)
+			}
+			if err != nil {
+				pw.CloseWithError(err)
+				return
+			}
+		}
+		pw.CloseWithError(mw.Close())
+	}()
+	var body io.Reader = pr
+	if progress != nil {
+		body = &countingReader{r: pr, fn: progress}
+	}
+	hr, err := c.newRequest(ctx, http.MethodPost, "/api/files/batch", q, body)
+	if err != nil {
+		pr.CloseWithError(err)
+		return nil, err
+	}
+	hr.ContentLength = -1
+	hr.Header.Set("Content-Type", mw.FormDataContentType())
+	var out struct {
+		Files []ds.Record `json:"files"`
+	}
+	err = c.do(hr, &out)
+	pr.CloseWithError(io.ErrClosedPipe) // stop the writer if the answer came early
+	return out.Files, err
 }
 
 // DeleteFile deletes an uploaded file (DELETE /api/files/{id}). Files of

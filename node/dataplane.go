@@ -28,6 +28,10 @@ func (n *Node) startDataPlane() (err error) {
 	rcfg := replica.DefaultConfig()
 	n.layouts = replica.LayoutCache{VirtualNodes: rcfg.VirtualNodes, LoadBound: rcfg.LoadBound}
 	n.replIndex = newReplicaIndexer(n.id, n.index, n.replicas.Get, func(msg string, args ...any) { n.log.Error(msg, args...) })
+	n.replIndex.inStore = func(key string) bool {
+		_, ok, err := n.store.State(key)
+		return ok || err != nil
+	}
 	n.replIndex.startup = func() {
 		added, removed, err := n.replIndex.reconcile(n.replicas.Partitions(), n.replicas.ForEach, n.held.partitionOf)
 		switch {
@@ -40,7 +44,7 @@ func (n *Node) startDataPlane() (err error) {
 	n.data, err = replica.New(rcfg, replica.Deps{
 		Self: n.id, View: n.cluster, Client: n.cluster.Client(), Store: n.replicas,
 		Now: n.cfg.Now, Logger: n.cfg.Logger.With("node", n.id), Registerer: n.registry, Events: n.bus,
-		Applied: n.replIndex.Notify,
+		Applied: n.replIndex.Notify, Decider: n.cluster,
 	})
 	if err != nil {
 		return err

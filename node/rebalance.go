@@ -45,7 +45,7 @@ func (n *Node) handOff(ctx context.Context, p int) {
 	var gone []string
 	each := func(e version.Envelope) error {
 		rec, ok := decodeReplicated(e)
-		if !ok || n.replIndex.own(e.Key) {
+		if !ok || n.replIndex.indexedLocally(e.Key) {
 			return nil
 		}
 		gone = append(gone, rec.FileID)

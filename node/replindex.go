@@ -32,6 +32,8 @@ type replicaIndexer struct {
 
 	// startup, when set, runs first in Run (the reconciliation at start).
 	startup func()
+	// inStore reports whether this node's record store holds key.
+	inStore func(key string) bool
 
 	mu      sync.Mutex // guards pending and idle
 	pending map[string]*keyChange
@@ -51,10 +53,18 @@ func newReplicaIndexer(self string, ix *index.Index, local func(int, string) (ve
 // own reports whether key names a file this node shares or took.
 func (x *replicaIndexer) own(key string) bool { return strings.HasPrefix(key, x.self+"\x00") }
 
+// indexedLocally reports whether key's record is indexed by the scanner's
+// path: a file of this node that its record store holds. An own record
+// only the replicas hold (an atomic upload committed just before a crash,
+// before this node stored it) is indexed from the replica like any other.
+func (x *replicaIndexer) indexedLocally(key string) bool {
+	return x.own(key) && (x.inStore == nil || x.inStore(key))
+}
+
 // Notify records that this node's copy of a key changed.
 func (x *replicaIndexer) Notify(p int, a kv.Applied) {
 	key := a.Stored.Key
-	if x.own(key) {
+	if x.indexedLocally(key) {
 		return
 	}
 	var gone string
@@ -209,7 +219,7 @@ func (x *replicaIndexer) reconcile(partitions []int, each func(p int, fn func(ve
 	}
 	for _, p := range partitions {
 		err := each(p, func(e version.Envelope) error {
-			if x.own(e.Key) {
+			if x.indexedLocally(e.Key) {
 				return nil
 			}
 			rec, ok := decodeReplicated(e)

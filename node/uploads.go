@@ -82,6 +82,92 @@ func (u uploads) Upload(ctx context.Context, up api.Upload) (ds.Record, error) {
 	return rec, nil
 }
 
+// UploadAtomic stores every file next returns, then writes all their
+// records with two-phase commit (replica.Service.Atomic): the records
+// become visible on their replicas all together or not at all. Each
+// file's chunks are stored first, at level, as for Upload; chunks of an
+// aborted batch stay unreferenced. Once committed, the records go to this
+// node's store (marked as already replicated) and index.
+func (u uploads) UploadAtomic(ctx context.Context, level quorum.Level, next func() (*api.Upload, error)) ([]ds.Record, error) {
+	n := u.n
+	if cluster.Role(strings.ToUpper(n.cfg.Role)) == cluster.RoleGateway {
+		return nil, ds.Errorf(ds.KindUnavailable, "uploads_unavailable",
+			"this node is a gateway and holds no files; upload through a worker or hybrid node")
+	}
+	var recs []ds.Record
+	for {
+		up, err := next()
+		if err != nil {
+			return nil, err
+		}
+		if up == nil {
+			break
+		}
+		if err := api.ValidUploadName(up.Name); err != nil {
+			return nil, err
+		}
+		key := ds.RecordKey(n.id, api.UploadShare, up.Name)
+		body := &bodyReader{r: up.Body}
+		m, err := n.chunks.PutStream(ctx, key, body, level)
+		if err != nil {
+			return nil, uploadError(err, body.err, level)
+		}
+		mb, err := m.MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		xctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishUploadWait)
+		recs = append(recs, n.uploadRecord(xctx, up.Name, m, mb))
+		cancel()
+	}
+	ops := make([]replica.Op, len(recs))
+	for i, rec := range recs { // each record carries its extracted text
+		v, err := encodeReplicated(rec, n.data.MaxValueBytes())
+		if err != nil {
+			return nil, err
+		}
+		ops[i] = replica.PutOp(rec.Key(), v)
+	}
+	n.uploadMu.Lock()
+	defer n.uploadMu.Unlock()
+	if err := n.data.Atomic(ctx, ops, level); err != nil {
+		return nil, atomicError(err, level)
+	}
+	// Committed: record them here too, without a second replication.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishUploadWait)
+	defer cancel()
+	if err := n.recordSink().Apply(ctx, scan.Batch{Share: api.UploadShare, Puts: recs}); err != nil {
+		return nil, err
+	}
+	for _, rec := range recs {
+		if mark, ok, err := n.store.OutboxMark(rec.Key()); err == nil && ok {
+			_ = n.store.OutboxDone(mark)
+		}
+	}
+	for i := range recs {
+		recs[i].Content = ""
+	}
+	return recs, nil
+}
+
+// atomicError turns a failed Atomic into what the API answers.
+func atomicError(err error, level quorum.Level) error {
+	switch {
+	case errors.Is(err, replica.ErrTxnOutcomeUnknown):
+		return &ds.Error{Kind: ds.KindUnavailable, Code: "outcome_unknown",
+			Message: "the cluster did not confirm the atomic upload in time; within a minute either all of its files or none of them are visible", Err: err}
+	case errors.Is(err, replica.ErrTxnAborted):
+		msg := "the atomic upload was aborted and none of its files is visible; try again"
+		if errors.Is(err, replica.ErrQuorumUnavailable) {
+			msg = "too few replicas could take part for consistency=" + strings.ToLower(level.String()) + ", so the atomic upload was aborted and none of its files is visible; try again later or with a weaker consistency"
+		}
+		return &ds.Error{Kind: ds.KindUnavailable, Code: "atomic_upload_aborted", Message: msg, Err: err}
+	case errors.Is(err, replica.ErrNoDecider), errors.Is(err, replica.ErrClosed):
+		return &ds.Error{Kind: ds.KindUnavailable, Code: "shutting_down", Message: "the node cannot run an atomic upload now", Err: err}
+	}
+	return err
+}
+
 // recordSink writes records to the store and the index, as the scanner's
 // sink does.
 func (n *Node) recordSink() *sink {
@@ -239,7 +325,16 @@ func (n *Node) deleteUpload(ctx context.Context, id string) error {
 	defer n.uploadMu.Unlock()
 	rec, err := n.store.ByFileID(id)
 	if ds.KindOf(err) == ds.KindNotFound {
-		return errFileAbsent
+		// An upload of this node that only the replicas hold (an atomic
+		// upload committed just before a crash, before this node stored
+		// it): its tombstone goes to the replicas directly, and the
+		// replica indexer removes its index entry.
+		held, herr := n.held.record(id, false)
+		if herr != nil || held.NodeID != n.id || held.Share != api.UploadShare {
+			return errFileAbsent
+		}
+		_, err := n.data.Delete(ctx, held.Key(), quorum.Quorum)
+		return uploadError(err, nil, quorum.Quorum)
 	}
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	ds "github.com/distrisearch/distrisearch"
+	"github.com/distrisearch/distrisearch/client"
 )
 
 func runPut(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -18,21 +19,28 @@ func runPut(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	name := fs.String("name", "", "the file's name on the cluster (default: the local file's base name)")
 	level := fs.String("consistency", "quorum", "replicas that must hold the file before the answer: strong (all), quorum or eventual (one)")
 	quiet := fs.Bool("q", false, "no progress bar")
+	atomic := fs.Bool("atomic", false, "upload every FILE as one operation: all of them become visible, or none")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: distrisearch put [flags] FILE\n\nUploads FILE to the node's \"uploads\" share; it becomes searchable and\ndownloadable through every node. An upload of an existing name replaces it.")
+		fmt.Fprintln(stderr, "usage: distrisearch put [flags] FILE\n       distrisearch put --atomic [flags] FILE...\n\nUploads FILE to the node's \"uploads\" share; it becomes searchable and\ndownloadable through every node. An upload of an existing name replaces it.\nWith --atomic, the files are committed together (two-phase commit).")
 		fs.PrintDefaults()
 	}
 	rest, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(rest) != 1 {
-		return usageError{"exactly one FILE to upload is required"}
-	}
 	switch strings.ToLower(*level) {
 	case "strong", "quorum", "eventual":
 	default:
 		return usageError{"--consistency must be strong, quorum or eventual"}
+	}
+	if *atomic {
+		if len(rest) == 0 || *name != "" {
+			return usageError{"--atomic needs one or more FILEs (named by their base names; --name does not apply)"}
+		}
+		return putAtomic(ctx, srv, rest, strings.ToLower(*level), *quiet, stdout, stderr)
+	}
+	if len(rest) != 1 {
+		return usageError{"exactly one FILE to upload is required (several: --atomic)"}
 	}
 	f, err := os.Open(rest[0])
 	if err != nil {
@@ -78,6 +86,65 @@ func runPut(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	fmt.Fprintf(stdout, "uploaded %s (%s, %s consistency)\nfile id %s\n", rec.Name, humanBytes(rec.Size), strings.ToLower(*level), rec.FileID)
+	return nil
+}
+
+// putAtomic uploads paths as one atomic operation.
+func putAtomic(ctx context.Context, srv serverFlags, paths []string, level string, quiet bool, stdout, stderr io.Writer) error {
+	var files []client.NamedFile
+	var total int64
+	seen := map[string]bool{}
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		if !fi.Mode().IsRegular() {
+			return usageError{p + " is not a regular file"}
+		}
+		base := filepath.Base(p)
+		if seen[base] {
+			return usageError{"two files are named " + base}
+		}
+		seen[base] = true
+		total += fi.Size()
+		files = append(files, client.NamedFile{Name: base, Body: f})
+	}
+	c, err := srv.connect()
+	if err != nil {
+		return err
+	}
+	var (
+		progress func(int64)
+		pb       *progressBar
+		mu       sync.Mutex
+	)
+	if !quiet {
+		pb = newProgressBar(stderr, fmt.Sprintf("%d files", len(files)), total)
+		progress = func(n int64) {
+			mu.Lock()
+			defer mu.Unlock()
+			pb.Set(min(n, total))
+		}
+	}
+	recs, err := c.UploadAtomic(ctx, files, level, progress)
+	if pb != nil {
+		mu.Lock()
+		pb.Done()
+		mu.Unlock()
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "uploaded %d files atomically (%s consistency)\n", len(recs), level)
+	for _, rec := range recs {
+		fmt.Fprintf(stdout, "%s  %s (%s)\n", rec.FileID, rec.Name, humanBytes(rec.Size))
+	}
 	return nil
 }
 

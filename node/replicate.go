@@ -256,6 +256,9 @@ func (r *replicator) replicate(ctx context.Context, key string) error {
 }
 
 func (r *replicator) replicateAt(ctx context.Context, key string, level quorum.Level) error {
+	if r.sole(key) {
+		return nil
+	}
 	rec, err := r.n.store.ByKey(key)
 	if ds.KindOf(err) == ds.KindNotFound {
 		_, err = r.n.data.Delete(ctx, key, level)
@@ -278,6 +281,25 @@ func (r *replicator) replicateAt(ctx context.Context, key string, level quorum.L
 	}
 	_, err = r.n.data.Put(ctx, key, value, level)
 	return err
+}
+
+// sole reports whether this node is the only replica of key's partition
+// and holds no replicated copy of it: there is then nowhere to write the
+// record (a node alone, or RF 1). When placement gives the partition other
+// replicas, placementChanged marks the record again. A copy this node
+// does hold (the cluster had other members) is kept up to date as usual.
+func (r *replicator) sole(key string) bool {
+	l, err := r.n.layouts.Get(r.n.cluster.View())
+	if err != nil {
+		return false
+	}
+	p := l.Table.PartitionOf(key)
+	set := l.Table.ReplicaSet(p)
+	if len(set) != 1 || set[0] != r.n.id {
+		return false
+	}
+	_, held, err := r.n.data.Local(p, key)
+	return err == nil && !held
 }
 
 // shareContent stores the bytes of a shared file as chunks on the other

@@ -1,4 +1,4 @@
-.PHONY: demo test build bench eval
+.PHONY: demo test build bench bench-cluster eval
 
 demo:
 	go run ./cmd/distrisearch demo
@@ -11,6 +11,9 @@ build:
 
 bench:
 	go run ./cmd/distrisearch-bench ingest-search
+
+bench-cluster:
+	go run ./cmd/distrisearch-bench cluster -runs 3
 
 eval:
 	go run ./cmd/distrisearch-bench eval

@@ -16,6 +16,13 @@
 //     extract; its timing covers indexing only. The product's timing covers
 //     everything from Start: walking, hashing, extraction, storage and
 //     indexing. Extraction alone is timed separately.
+//   - The cluster benchmark (RunCluster) compares a GatewayCluster — data
+//     nodes that each share a contiguous part of the corpus (SplitDocs),
+//     searched through a gateway that stores nothing — with one node on
+//     the same files. Its ingest ends when a match-all search through the
+//     gateway counts every file; search latency runs through both APIs,
+//     interleaved; top-10 lists are compared by file path, and nDCG@10 on
+//     Cranfield through both.
 //   - Ratios compare figures measured in the same run on the same files.
 //   - Every run writes into a fresh work directory and removes it unless
 //     asked to keep it; nothing outside it and the chosen report file is

@@ -90,8 +90,9 @@ func TestRunIngestSearchOnTinyCorpus(t *testing.T) {
 	}
 }
 
-// TestClusterTargetSearchesThroughANodeWithoutFiles: the cluster target's
-// gateway holds no file, so every hit it returns came from another node.
+// TestClusterTargetSearchesThroughANodeWithoutFiles: the cluster target
+// searches through a node that shares no folder: every hit it returns is
+// a file another node shares.
 func TestClusterTargetSearchesThroughANodeWithoutFiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three nodes")

@@ -133,9 +133,11 @@ func (t nodeTarget) Close() error                  { return t.n.Close() }
 // ClusterLauncher starts an in-process cluster of Nodes nodes (default 3)
 // on 127.0.0.1: the first creates the cluster, the others join it, the
 // last one shares the folder, and searches go through the first, which
-// holds no file: every hit crosses a node-to-node search (global BM25
-// statistics, then the search itself). Records are not replicated yet, so
-// each file has one copy.
+// shares nothing. Records are replicated to min(RF, Nodes) nodes, so with
+// the default RF of 3 and 3 nodes the first holds a copy of every
+// partition and answers from its own index once replication is done.
+// GatewayCluster is the data-plane benchmark's cluster: every data node
+// shares a part of the corpus and searches go through a gateway.
 type ClusterLauncher struct {
 	Nodes  int          // default 3
 	Logger *slog.Logger // nil: discard the nodes' logs
@@ -200,7 +202,11 @@ type clusterTarget struct {
 }
 
 func (t *clusterTarget) Info() TargetInfo {
-	return TargetInfo{Name: "cluster, searched through a node that holds no file", Nodes: len(t.nodes), Replication: 1}
+	rf := 0
+	if c := t.nodes[0].Cluster(); c != nil {
+		rf = min(c.View().Config.ReplicationFactor, len(t.nodes))
+	}
+	return TargetInfo{Name: "cluster, searched through a node that shares no folder", Nodes: len(t.nodes), Replication: rf}
 }
 func (t *clusterTarget) SearchURL() string             { return t.nodes[0].URL() }
 func (t *clusterTarget) ClientOptions() client.Options { return t.opts }

@@ -17,6 +17,8 @@ const usage = `usage: distrisearch-bench COMMAND [flags]
 
 Commands:
   ingest-search  time until a corpus is searchable and search latency, product against bare bleve
+  cluster        a cluster (3 data nodes, RF 3, a gateway) against one node: ingest, replication
+                 efficiency, search latency through the gateway, ranking agreement and Cranfield nDCG@10
   eval           nDCG@10 and MAP on the Cranfield collection, product against bare bleve
 
 Run "distrisearch-bench COMMAND -h" for the flags of a command.
@@ -34,6 +36,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "ingest-search":
 		return runIngestSearch(ctx, args[1:], command, stdout, stderr)
+	case "cluster":
+		return runCluster(ctx, args[1:], command, stdout, stderr)
 	case "eval":
 		return runEval(ctx, args[1:], command, stdout, stderr)
 	case "-h", "-help", "--help", "help":

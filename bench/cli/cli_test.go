@@ -66,6 +66,9 @@ func TestBadCommandLines(t *testing.T) {
 		{"ingest-search", "-no-such-flag"},
 		{"ingest-search", "extra"},
 		{"eval", "-data", t.TempDir()}, // no Cranfield files there
+		{"cluster", "extra"},
+		{"cluster", "-corpus", t.TempDir(), "-nodes", "1"},             // a cluster needs two data nodes
+		{"cluster", "-corpus", t.TempDir(), "-cranfield", t.TempDir()}, // no Cranfield files there: fails before the runs
 	} {
 		var stdout, stderr bytes.Buffer
 		err := Run(context.Background(), args, &stdout, &stderr)

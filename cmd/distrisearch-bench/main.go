@@ -2,10 +2,13 @@
 // program on the same data and writes the figures into the docs.
 //
 //	distrisearch-bench ingest-search [flags]   # make bench: docs/BENCHMARKS.md
+//	distrisearch-bench cluster [flags]         # make bench-cluster: docs/BENCHMARKS.md
 //	distrisearch-bench eval [flags]            # make eval: docs/relevance.md
 //
 // Run it from the repository root (the report paths are relative), e.g.
-// `go run ./cmd/distrisearch-bench ingest-search -max-files 2000 -doc ”`.
+// `go run ./cmd/distrisearch-bench ingest-search -max-files 2000 -doc ”`
+// or, for a quick look at the cluster figures,
+// `go run ./cmd/distrisearch-bench cluster -max-files 1000 -reps 5 -cran-max-docs 300 -doc ”`.
 // The commands live in package bench/cli.
 package main
 

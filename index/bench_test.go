@@ -232,3 +232,105 @@ func BenchmarkAnalyze(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGroupedVsPerPartition compares the two layouts the design
+// allows for the partitions a node holds: one index whose documents carry
+// their partition (what the node does; a search for some partitions adds
+// a filter) against one index per partition searched together with global
+// statistics. 2,000 Go files in 64 partitions, on disk, durable batches.
+func BenchmarkGroupedVsPerPartition(b *testing.B) {
+	recs, _ := benchCorpus(b, 2000)
+	const parts = 64
+	partOf := func(key string) int {
+		var h uint32 = 2166136261
+		for i := 0; i < len(key); i++ {
+			h = (h ^ uint32(key[i])) * 16777619
+		}
+		return int(h % parts)
+	}
+	queries := []distrisearch.SearchRequest{{Query: "mutex", Limit: 20}, {Query: "read file", Limit: 20}}
+	now := time.Now()
+	half := make([]int, 0, parts/2)
+	for p := range parts / 2 {
+		half = append(half, p)
+	}
+	b.Run("grouped", func(b *testing.B) {
+		opts := DefaultOptions()
+		opts.PartitionOf = partOf
+		ix, err := Open(filepath.Join(b.TempDir(), "g"), opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer ix.Close()
+		start := time.Now()
+		for i := 0; i < len(recs); i += 256 {
+			if err := ix.Apply(recs[i:min(i+256, len(recs))], nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(len(recs))/time.Since(start).Seconds(), "ingest_docs/s")
+		all := make([]int, parts)
+		for p := range all {
+			all[p] = p
+		}
+		every, _ := NewSearcher(DefaultSearchOptions(), ScopedPartitions("g", ix.Bleve(), nil, all, true))
+		some, _ := NewSearcher(DefaultSearchOptions(), ScopedPartitions("g", ix.Bleve(), nil, half, false))
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			for _, q := range queries {
+				if _, err := every.Search(context.Background(), q, now); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := some.Search(context.Background(), q, now); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("per_partition", func(b *testing.B) {
+		ixs := make([]*Index, parts)
+		dir := b.TempDir()
+		for p := range ixs {
+			ix, err := Open(filepath.Join(dir, fmt.Sprint(p)), Options{Name: fmt.Sprint(p), MaxContentBytes: 8 << 20})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer ix.Close()
+			ixs[p] = ix
+		}
+		start := time.Now()
+		for i := 0; i < len(recs); i += 256 {
+			byPart := map[int][]distrisearch.Record{}
+			for _, r := range recs[i:min(i+256, len(recs))] {
+				p := partOf(r.Key())
+				byPart[p] = append(byPart[p], r)
+			}
+			for p, rs := range byPart {
+				if err := ixs[p].Apply(rs, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(len(recs))/time.Since(start).Seconds(), "ingest_docs/s")
+		var allParts, halfParts []bleve.Index
+		for p, ix := range ixs {
+			allParts = append(allParts, ix.Bleve())
+			if p < parts/2 {
+				halfParts = append(halfParts, ix.Bleve())
+			}
+		}
+		every, _ := NewSearcher(DefaultSearchOptions(), allParts...)
+		some, _ := NewSearcher(DefaultSearchOptions(), halfParts...)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			for _, q := range queries {
+				if _, err := every.Search(context.Background(), q, now); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := some.Search(context.Background(), q, now); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+}

@@ -163,7 +163,7 @@ type scopedIndex struct {
 }
 
 func (s *scopedIndex) Name() string                  { return s.name }
-func (s *scopedIndex) DataPartitions() []int          { return s.partitions }
+func (s *scopedIndex) DataPartitions() []int         { return s.partitions }
 func (s *scopedIndex) Mapping() mapping.IndexMapping { return s.part.Mapping() }
 
 func (s *scopedIndex) Search(req *bleve.SearchRequest) (*bleve.SearchResult, error) {

@@ -198,6 +198,23 @@ func (s *Searcher) count(failed map[string]error) distrisearch.PartitionCount {
 	return pc
 }
 
+// replicated reports whether parts are data-plane partitions answered by
+// replicas (ScopedPartitions, NewRemotePartitions): then every node's index
+// holds whole partitions, many of them replicas of the same data, and its
+// own statistics are the coherent ones — bleve's BM25 takes a term's
+// document frequency from the index that scores it, so summing the
+// document counts of overlapping indexes would inflate every idf. Such
+// searches skip the statistics round: one round trip instead of two.
+func replicated(parts []bleve.Index) bool {
+	for _, p := range parts {
+		d, ok := p.(dataPartitions)
+		if !ok || d.DataPartitions() == nil {
+			return false
+		}
+	}
+	return true
+}
+
 // run searches every partition with global BM25 statistics and returns
 // the merged result and the partitions that failed. The statistics are
 // gathered first (bleve's pre-search protocol); a partition that cannot
@@ -205,7 +222,7 @@ func (s *Searcher) count(failed map[string]error) distrisearch.PartitionCount {
 func (s *Searcher) run(ctx context.Context, br *bleve.SearchRequest) (*bleve.SearchResult, map[string]error) {
 	failed := map[string]error{}
 	parts := s.parts
-	if len(parts) > 1 {
+	if len(parts) > 1 && !replicated(parts) {
 		var stats *search.BM25Stats
 		stats, parts = preSearch(ctx, br, parts, failed)
 		if len(parts) == 0 {

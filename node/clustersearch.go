@@ -123,8 +123,9 @@ func (n *Node) partitions(v ds.Viewer, failed func(node string)) []bleve.Index {
 	byNode := map[string][]int{}
 	var order []string
 	var missing []int
+	load := l.Table.Load() // replicas per member: prefer those holding most
 	for p := range total {
-		pick := n.pickReplica(l, l.Table.ReplicaSet(p))
+		pick := n.pickReplica(l, l.Table.ReplicaSet(p), load)
 		if pick == "" {
 			missing = append(missing, p)
 			continue
@@ -149,20 +150,50 @@ func (n *Node) partitions(v ds.Viewer, failed func(node string)) []bleve.Index {
 	return parts
 }
 
+// coversAll reports whether ps names every partition of the cluster (or is
+// nil): a search for them needs no partition filter.
+func (n *Node) coversAll(ps []int) bool {
+	if ps == nil {
+		return true
+	}
+	total := n.cluster.View().Config.PartitionCount
+	if len(ps) != total {
+		return false
+	}
+	seen := make([]bool, total)
+	for _, p := range ps {
+		if p < 0 || p >= total || seen[p] {
+			return false
+		}
+		seen[p] = true
+	}
+	return true
+}
+
 // pickReplica returns the replica of a set a search asks: this node when
-// it is one, else the first ALIVE one in placement order, else the first
-// SUSPECT one, in each case preferring nodes that did not just fail a
-// search (avoiding); "" when none is up.
-func (n *Node) pickReplica(l *replica.Layout, set []string) string {
+// it is one, else an ALIVE one, else a SUSPECT one, in each case
+// preferring nodes that did not just fail a search (avoiding) and, among
+// those, the node holding the most partitions (then the smallest id), so
+// that a search asks as few nodes as it can — on three nodes with RF 3, one.
+// "" when none is up.
+func (n *Node) pickReplica(l *replica.Layout, set []string, load map[string]int) string {
 	if slices.Contains(set, n.id) {
 		return n.id
 	}
 	for _, shunned := range []bool{false, true} {
 		for _, want := range []cluster.MemberStatus{cluster.StatusAlive, cluster.StatusSuspect} {
+			best := ""
 			for _, id := range set {
-				if m := l.Members[id]; m.Status == want && m.InternalAddr != "" && n.avoiding(id) == shunned {
-					return id
+				m := l.Members[id]
+				if m.Status != want || m.InternalAddr == "" || n.avoiding(id) != shunned {
+					continue
 				}
+				if best == "" || load[id] > load[best] || load[id] == load[best] && id < best {
+					best = id
+				}
+			}
+			if best != "" {
+				return best
 			}
 		}
 	}
@@ -314,7 +345,7 @@ func (o owner) handleSearch(w http.ResponseWriter, r *http.Request) {
 	if req.GlobalScoring {
 		ctx = context.WithValue(ctx, bsearch.SearchTypeKey, bsearch.GlobalScoring)
 	}
-	part := index.ScopedPartitions(o.n.id, o.index.Bleve(), o.n.access().scopeFor(req.Viewer), req.Partitions, req.Partitions == nil)
+	part := index.ScopedPartitions(o.n.id, o.index.Bleve(), o.n.access().scopeFor(req.Viewer), req.Partitions, o.n.coversAll(req.Partitions))
 	res, err := index.SearchPartitions(ctx, br, req.PreSearch, index.DefaultSearchOptions(), part)
 	if err != nil {
 		status, code := http.StatusUnprocessableEntity, "search_failed"

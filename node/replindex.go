@@ -40,6 +40,9 @@ type replicaIndexer struct {
 	wake    chan struct{}
 }
 
+// coalesce is how long the indexer lets changes gather before indexing.
+const coalesce = 100 * time.Millisecond
+
 type keyChange struct {
 	p    int
 	gone []string // file ids of replaced versions
@@ -124,6 +127,12 @@ func (x *replicaIndexer) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-x.wake:
+		}
+		// Let a burst of writes gather: bigger batches index faster and
+		// leave scorch fewer segments to merge.
+		select {
+		case <-ctx.Done():
+		case <-time.After(coalesce):
 		}
 		for wait := 100 * time.Millisecond; ; wait = min(2*wait, 10*time.Second) {
 			if err := x.flush(); err == nil {

@@ -27,7 +27,7 @@ type ClientOptions struct {
 	Dial             DialFunc      // raw dialer; default net.Dialer
 	InitialBackoff   time.Duration // first retry delay; default 50 ms
 	MaxBackoff       time.Duration // default 1 s
-	IdleConnsPerHost int           // default 4
+	IdleConnsPerHost int           // default 32: the data plane keeps many calls in flight per peer
 }
 
 // ErrBreakerOpen is returned without calling the peer while its circuit
@@ -84,7 +84,7 @@ func NewClient(conf *tls.Config, opts ClientOptions) *Client {
 		opts.MaxBackoff = time.Second
 	}
 	if opts.IdleConnsPerHost <= 0 {
-		opts.IdleConnsPerHost = 4
+		opts.IdleConnsPerHost = 32
 	}
 	dialTimeout := opts.DialTimeout
 	tr := &http.Transport{

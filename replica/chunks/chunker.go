@@ -109,13 +109,19 @@ type Chunker struct {
 	eof          bool
 }
 
+// initialChunkBuffer is the chunker's first buffer size.
+const initialChunkBuffer = 64 << 10
+
 // NewChunker returns a chunker over r.
 func NewChunker(r io.Reader, cfg ChunkerConfig) (*Chunker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	s, l := cfg.masks()
-	return &Chunker{r: r, cfg: cfg, small: s, large: l, buf: make([]byte, 2*cfg.MaxSize)}, nil
+	// The buffer starts small and grows up to 2·MaxSize as the stream
+	// proves long: most files are far smaller than a chunk, and zeroing
+	// megabytes for each of them cost more than chunking them.
+	return &Chunker{r: r, cfg: cfg, small: s, large: l, buf: make([]byte, min(initialChunkBuffer, 2*cfg.MaxSize))}, nil
 }
 
 // Next returns the next chunk, or io.EOF after the last one. The slice is
@@ -140,7 +146,12 @@ func (c *Chunker) Next() ([]byte, error) {
 func (c *Chunker) fill() error {
 	c.end = copy(c.buf, c.buf[c.start:c.end])
 	c.start = 0
-	for c.end < len(c.buf) {
+	for c.end < 2*c.cfg.MaxSize {
+		if c.end == len(c.buf) {
+			grown := make([]byte, min(2*len(c.buf), 2*c.cfg.MaxSize))
+			copy(grown, c.buf[:c.end])
+			c.buf = grown
+		}
 		n, err := c.r.Read(c.buf[c.end:])
 		c.end += n
 		if errors.Is(err, io.EOF) {

@@ -144,10 +144,13 @@ func (u uploads) UploadAtomic(ctx context.Context, level quorum.Level, next func
 			_ = n.store.OutboxDone(mark)
 		}
 	}
-	for i := range recs {
-		recs[i].Content = ""
+	// The indexer still reads recs (queued): answer with copies.
+	out := make([]ds.Record, len(recs))
+	for i, rec := range recs {
+		rec.Content = ""
+		out[i] = rec
 	}
-	return recs, nil
+	return out, nil
 }
 
 // atomicError turns a failed Atomic into what the API answers.

@@ -117,6 +117,25 @@ func (s *Server) canUpload(p *Principal) bool {
 	return true
 }
 
+// uploadTerms checks what every upload route checks before reading the
+// body — the consistency level, a declared length within the limit, the
+// caller's right to the upload share — and returns the level and the error
+// an oversized body answers (what names the upload: "file is", "files are").
+func (s *Server) uploadTerms(r *http.Request, what string) (quorum.Level, error, error) {
+	tooLarge := ds.Errorf(ds.KindTooLarge, "upload_too_large", "the %s larger than this node's upload limit of %d bytes", what, s.cfg.MaxUploadBytes)
+	level, err := quorum.ParseLevel(r.URL.Query().Get("consistency"))
+	if err != nil {
+		return 0, tooLarge, ds.Errorf(ds.KindInvalid, "bad_consistency", "consistency must be strong, quorum (the default) or eventual")
+	}
+	if r.ContentLength > s.cfg.MaxUploadBytes {
+		return 0, tooLarge, tooLarge
+	}
+	if p, _ := PrincipalFrom(r.Context()); !s.canUpload(p) {
+		return 0, tooLarge, ds.Errorf(ds.KindForbidden, "forbidden", "the %q share of this node is restricted; your roles and groups do not allow it", UploadShare)
+	}
+	return level, tooLarge, nil
+}
+
 // handleUpload is POST /api/files?name=NAME&consistency=LEVEL: the raw
 // body is streamed into the cluster's chunk store; the answer, 201 with
 // the file's record, comes once the chunks are durable on the replicas
@@ -132,18 +151,9 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	level, err := quorum.ParseLevel(q.Get("consistency"))
+	level, tooLarge, err := s.uploadTerms(r, "file is")
 	if err != nil {
-		s.writeError(w, r, ds.Errorf(ds.KindInvalid, "bad_consistency", "consistency must be strong, quorum (the default) or eventual"))
-		return
-	}
-	tooLarge := ds.Errorf(ds.KindTooLarge, "upload_too_large", "the file is larger than this node's upload limit of %d bytes", s.cfg.MaxUploadBytes)
-	if r.ContentLength > s.cfg.MaxUploadBytes {
-		s.writeError(w, r, tooLarge)
-		return
-	}
-	if p, _ := PrincipalFrom(r.Context()); !s.canUpload(p) {
-		s.writeError(w, r, ds.Errorf(ds.KindForbidden, "forbidden", "the %q share of this node is restricted; your roles and groups do not allow it", UploadShare))
+		s.writeError(w, r, err)
 		return
 	}
 	// The body may take longer than the server's read timeout; the
@@ -181,18 +191,9 @@ func (s *Server) handleUploadBatch(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errUploadsUnavailable)
 		return
 	}
-	level, err := quorum.ParseLevel(r.URL.Query().Get("consistency"))
+	level, tooLarge, err := s.uploadTerms(r, "files are")
 	if err != nil {
-		s.writeError(w, r, ds.Errorf(ds.KindInvalid, "bad_consistency", "consistency must be strong, quorum (the default) or eventual"))
-		return
-	}
-	tooLarge := ds.Errorf(ds.KindTooLarge, "upload_too_large", "the files are larger than this node's upload limit of %d bytes", s.cfg.MaxUploadBytes)
-	if r.ContentLength > s.cfg.MaxUploadBytes {
-		s.writeError(w, r, tooLarge)
-		return
-	}
-	if p, _ := PrincipalFrom(r.Context()); !s.canUpload(p) {
-		s.writeError(w, r, ds.Errorf(ds.KindForbidden, "forbidden", "the %q share of this node is restricted; your roles and groups do not allow it", UploadShare))
+		s.writeError(w, r, err)
 		return
 	}
 	mediaType, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))

@@ -61,32 +61,35 @@ func runPut(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	// The transport may still read the body after Upload returned (an
-	// early error answer): the bar is drawn under a lock.
-	var (
-		progress func(int64)
-		pb       *progressBar
-		mu       sync.Mutex
-	)
-	if !*quiet {
-		pb = newProgressBar(stderr, *name, fi.Size())
-		progress = func(n int64) {
-			mu.Lock()
-			defer mu.Unlock()
-			pb.Set(n)
-		}
-	}
+	progress, done := uploadProgress(stderr, *name, fi.Size(), *quiet)
 	rec, err := c.Upload(ctx, *name, f, fi.Size(), strings.ToLower(*level), progress)
-	if pb != nil {
-		mu.Lock()
-		pb.Done()
-		mu.Unlock()
-	}
+	done()
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "uploaded %s (%s, %s consistency)\nfile id %s\n", rec.Name, humanBytes(rec.Size), strings.ToLower(*level), rec.FileID)
 	return nil
+}
+
+// uploadProgress returns the progress callback of an upload of total
+// bytes and the function that ends its bar (both no-ops when quiet). The
+// transport may still read the body after the upload returned (an early
+// error answer): the bar is drawn under a lock.
+func uploadProgress(stderr io.Writer, label string, total int64, quiet bool) (func(int64), func()) {
+	if quiet {
+		return nil, func() {}
+	}
+	var mu sync.Mutex
+	pb := newProgressBar(stderr, label, total)
+	return func(n int64) {
+			mu.Lock()
+			defer mu.Unlock()
+			pb.Set(min(n, total))
+		}, func() {
+			mu.Lock()
+			defer mu.Unlock()
+			pb.Done()
+		}
 }
 
 // putAtomic uploads paths as one atomic operation.
@@ -119,25 +122,9 @@ func putAtomic(ctx context.Context, srv serverFlags, paths []string, level strin
 	if err != nil {
 		return err
 	}
-	var (
-		progress func(int64)
-		pb       *progressBar
-		mu       sync.Mutex
-	)
-	if !quiet {
-		pb = newProgressBar(stderr, fmt.Sprintf("%d files", len(files)), total)
-		progress = func(n int64) {
-			mu.Lock()
-			defer mu.Unlock()
-			pb.Set(min(n, total))
-		}
-	}
+	progress, done := uploadProgress(stderr, fmt.Sprintf("%d files", len(files)), total, quiet)
 	recs, err := c.UploadAtomic(ctx, files, level, progress)
-	if pb != nil {
-		mu.Lock()
-		pb.Done()
-		mu.Unlock()
-	}
+	done()
 	if err != nil {
 		return err
 	}

@@ -45,7 +45,10 @@ const coalesce = 100 * time.Millisecond
 
 type keyChange struct {
 	p    int
-	gone []string // file ids of replaced versions
+	// gone holds the values of the versions it replaced; their file ids
+	// are decoded by the indexer's goroutine, not on the data plane's
+	// write path.
+	gone [][]byte
 }
 
 func newReplicaIndexer(self string, ix *index.Index, local func(int, string) (version.Envelope, bool, error), logErr func(string, ...any)) *replicaIndexer {
@@ -70,9 +73,9 @@ func (x *replicaIndexer) Notify(p int, a kv.Applied) {
 	if x.indexedLocally(key) {
 		return
 	}
-	var gone string
+	var gone []byte
 	if a.Existed && !a.Previous.Tombstone {
-		gone = fileIDOf(a.Previous.Value)
+		gone = a.Previous.Value
 	}
 	x.mu.Lock()
 	c := x.pending[key]
@@ -80,7 +83,7 @@ func (x *replicaIndexer) Notify(p int, a kv.Applied) {
 		c = &keyChange{p: p}
 		x.pending[key] = c
 	}
-	if gone != "" {
+	if gone != nil {
 		c.gone = append(c.gone, gone)
 	}
 	x.mu.Unlock()
@@ -185,8 +188,8 @@ func (x *replicaIndexer) flush() error {
 				size += len(rec.Content)
 			}
 		}
-		for _, id := range c.gone {
-			if id != cur {
+		for _, v := range c.gone {
+			if id := fileIDOf(v); id != "" && id != cur {
 				deletes = append(deletes, id)
 			}
 		}

@@ -44,30 +44,18 @@ const finishUploadWait = 2 * time.Minute
 // follows within a moment, as for scanned files).
 func (u uploads) Upload(ctx context.Context, up api.Upload) (ds.Record, error) {
 	n := u.n
-	if err := api.ValidUploadName(up.Name); err != nil {
+	if err := n.takesUploads(); err != nil {
 		return ds.Record{}, err
 	}
-	if cluster.Role(strings.ToUpper(n.cfg.Role)) == cluster.RoleGateway {
-		// A gateway's records are in no search partition (holdsData).
-		return ds.Record{}, ds.Errorf(ds.KindUnavailable, "uploads_unavailable",
-			"this node is a gateway and holds no files; upload through a worker or hybrid node")
-	}
-	key := ds.RecordKey(n.id, api.UploadShare, up.Name)
-	body := &bodyReader{r: up.Body}
-	m, err := n.chunks.PutStream(ctx, key, body, up.Level)
-	if err != nil {
-		return ds.Record{}, uploadError(err, body.err, up.Level)
-	}
-	mb, err := m.MarshalBinary()
+	rec, err := n.storeUpload(ctx, up, up.Level)
 	if err != nil {
 		return ds.Record{}, err
 	}
 	// The file is stored: finish even if the client goes away now, so
-	// that the record does not miss its text or its index entry (bounded:
-	// the indexer stops with the node).
+	// that the record does not miss its index entry (bounded: the indexer
+	// stops with the node).
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishUploadWait)
 	defer cancel()
-	rec := n.uploadRecord(ctx, up.Name, m, mb)
 	n.uploadMu.Lock()
 	defer n.uploadMu.Unlock()
 	if err := n.recordSink().Apply(ctx, scan.Batch{Share: api.UploadShare, Puts: []ds.Record{rec}}); err != nil {
@@ -82,6 +70,38 @@ func (u uploads) Upload(ctx context.Context, up api.Upload) (ds.Record, error) {
 	return rec, nil
 }
 
+// takesUploads refuses uploads on a gateway, whose records would be in no
+// search partition (holdsData).
+func (n *Node) takesUploads() error {
+	if cluster.Role(strings.ToUpper(n.cfg.Role)) == cluster.RoleGateway {
+		return ds.Errorf(ds.KindUnavailable, "uploads_unavailable",
+			"this node is a gateway and holds no files; upload through a worker or hybrid node")
+	}
+	return nil
+}
+
+// storeUpload checks up's name, stores its bytes as chunks on the
+// replicas level asks for and returns its record, with the text extracted
+// from the stored chunks (the extraction finishes even if the client goes
+// away, bounded by finishUploadWait). The record is not written anywhere.
+func (n *Node) storeUpload(ctx context.Context, up api.Upload, level quorum.Level) (ds.Record, error) {
+	if err := api.ValidUploadName(up.Name); err != nil {
+		return ds.Record{}, err
+	}
+	body := &bodyReader{r: up.Body}
+	m, err := n.chunks.PutStream(ctx, ds.RecordKey(n.id, api.UploadShare, up.Name), body, level)
+	if err != nil {
+		return ds.Record{}, uploadError(err, body.err, level)
+	}
+	mb, err := m.MarshalBinary()
+	if err != nil {
+		return ds.Record{}, err
+	}
+	xctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishUploadWait)
+	defer cancel()
+	return n.uploadRecord(xctx, up.Name, m, mb), nil
+}
+
 // UploadAtomic stores every file next returns, then writes all their
 // records with two-phase commit (replica.Service.Atomic): the records
 // become visible on their replicas all together or not at all. Each
@@ -90,9 +110,8 @@ func (u uploads) Upload(ctx context.Context, up api.Upload) (ds.Record, error) {
 // node's store (marked as already replicated) and index.
 func (u uploads) UploadAtomic(ctx context.Context, level quorum.Level, next func() (*api.Upload, error)) ([]ds.Record, error) {
 	n := u.n
-	if cluster.Role(strings.ToUpper(n.cfg.Role)) == cluster.RoleGateway {
-		return nil, ds.Errorf(ds.KindUnavailable, "uploads_unavailable",
-			"this node is a gateway and holds no files; upload through a worker or hybrid node")
+	if err := n.takesUploads(); err != nil {
+		return nil, err
 	}
 	var recs []ds.Record
 	for {
@@ -103,22 +122,11 @@ func (u uploads) UploadAtomic(ctx context.Context, level quorum.Level, next func
 		if up == nil {
 			break
 		}
-		if err := api.ValidUploadName(up.Name); err != nil {
-			return nil, err
-		}
-		key := ds.RecordKey(n.id, api.UploadShare, up.Name)
-		body := &bodyReader{r: up.Body}
-		m, err := n.chunks.PutStream(ctx, key, body, level)
-		if err != nil {
-			return nil, uploadError(err, body.err, level)
-		}
-		mb, err := m.MarshalBinary()
+		rec, err := n.storeUpload(ctx, *up, level)
 		if err != nil {
 			return nil, err
 		}
-		xctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishUploadWait)
-		recs = append(recs, n.uploadRecord(xctx, up.Name, m, mb))
-		cancel()
+		recs = append(recs, rec)
 	}
 	ops := make([]replica.Op, len(recs))
 	for i, rec := range recs { // each record carries its extracted text
@@ -165,7 +173,7 @@ func atomicError(err error, level quorum.Level) error {
 			msg = "too few replicas could take part for consistency=" + strings.ToLower(level.String()) + ", so the atomic upload was aborted and none of its files is visible; try again later or with a weaker consistency"
 		}
 		return &ds.Error{Kind: ds.KindUnavailable, Code: "atomic_upload_aborted", Message: msg, Err: err}
-	case errors.Is(err, replica.ErrNoDecider), errors.Is(err, replica.ErrClosed):
+	case errors.Is(err, replica.ErrClosed):
 		return &ds.Error{Kind: ds.KindUnavailable, Code: "shutting_down", Message: "the node cannot run an atomic upload now", Err: err}
 	}
 	return err

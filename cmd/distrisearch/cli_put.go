@@ -42,18 +42,11 @@ func runPut(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if len(rest) != 1 {
 		return usageError{"exactly one FILE to upload is required (several: --atomic)"}
 	}
-	f, err := os.Open(rest[0])
+	f, fi, err := openUpload(rest[0])
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	if !fi.Mode().IsRegular() {
-		return usageError{rest[0] + " is not a regular file"}
-	}
 	if *name == "" {
 		*name = filepath.Base(rest[0])
 	}
@@ -92,24 +85,34 @@ func uploadProgress(stderr io.Writer, label string, total int64, quiet bool) (fu
 		}
 }
 
+// openUpload opens a regular file the user named to upload.
+func openUpload(path string) (*os.File, os.FileInfo, error) {
+	f, err := os.Open(path) // #nosec G304 -- a file the user named on the command line to upload
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = usageError{path + " is not a regular file"}
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
 // putAtomic uploads paths as one atomic operation.
 func putAtomic(ctx context.Context, srv serverFlags, paths []string, level string, quiet bool, stdout, stderr io.Writer) error {
 	var files []client.NamedFile
 	var total int64
 	seen := map[string]bool{}
 	for _, p := range paths {
-		f, err := os.Open(p) // #nosec G304 -- a file the user named on the command line to upload
+		f, fi, err := openUpload(p)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		fi, err := f.Stat()
-		if err != nil {
-			return err
-		}
-		if !fi.Mode().IsRegular() {
-			return usageError{p + " is not a regular file"}
-		}
 		base := filepath.Base(p)
 		if seen[base] {
 			return usageError{"two files are named " + base}

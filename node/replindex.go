@@ -44,7 +44,7 @@ type replicaIndexer struct {
 const coalesce = 100 * time.Millisecond
 
 type keyChange struct {
-	p    int
+	p int
 	// gone holds the values of the versions it replaced; their file ids
 	// are decoded by the indexer's goroutine, not on the data plane's
 	// write path.

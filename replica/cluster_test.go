@@ -382,7 +382,15 @@ func TestConflictAcrossPartition(t *testing.T) {
 	t.Logf("converged %v after healing", time.Since(start).Round(time.Millisecond))
 	var final version.Envelope
 	for i := range 3 {
-		res, err := h.node(i).svc.Get(ctx, key, quorum.Strong)
+		// Right after healing a member may still be marked SUSPECT for a
+		// moment; STRONG then waits for it to be ALIVE again.
+		var res replica.Result
+		var err error
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			if res, err = h.node(i).svc.Get(ctx, key, quorum.Strong); err == nil || time.Now().After(deadline) {
+				break
+			}
+		}
 		if err != nil || !res.Found {
 			t.Fatalf("read on node %d: %+v %v", i, res, err)
 		}

@@ -453,3 +453,31 @@ func (c *Client) ClusterStatus(ctx context.Context) (ClusterStatus, error) {
 	}
 	return st, c.do(hr, &st)
 }
+
+// MaxMetricsBytes bounds the answer of Metrics.
+const MaxMetricsBytes = 8 << 20
+
+// Metrics returns the node's Prometheus metrics in the text exposition
+// format (GET /metrics).
+func (c *Client) Metrics(ctx context.Context) (string, error) {
+	req, err := c.newRequest(ctx, http.MethodGet, "/metrics", nil, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return "", c.unreachable(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		return "", decodeError(resp)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxMetricsBytes+1))
+	if err != nil {
+		return "", err
+	}
+	if len(b) > MaxMetricsBytes {
+		return "", fmt.Errorf("the metrics are larger than %d bytes", MaxMetricsBytes)
+	}
+	return string(b), nil
+}

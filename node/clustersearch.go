@@ -125,7 +125,7 @@ func (n *Node) partitions(v ds.Viewer, failed func(node string)) []bleve.Index {
 	var missing []int
 	load := l.Table.Load() // replicas per member: prefer those holding most
 	for p := range total {
-		pick := n.pickReplica(l, l.Table.ReplicaSet(p), load)
+		pick := n.pickReplica(l, l.Table.ReplicaSet(p), load, "")
 		if pick == "" {
 			missing = append(missing, p)
 			continue
@@ -135,6 +135,20 @@ func (n *Node) partitions(v ds.Viewer, failed func(node string)) []bleve.Index {
 		}
 		byNode[pick] = append(byNode[pick], p)
 	}
+	caller := hedgedCaller{
+		peer: peerSearch{n: n, failed: n.shun}, h: n.hedging, shun: n.shun, failed: failed,
+		alternates: func(node string, ps []int) map[string][]int {
+			groups := map[string][]int{}
+			for _, p := range ps {
+				alt := n.pickReplica(l, l.Table.ReplicaSet(p), load, node)
+				if alt == "" {
+					return nil
+				}
+				groups[alt] = append(groups[alt], p)
+			}
+			return groups
+		},
+	}
 	var parts []bleve.Index
 	for _, id := range order {
 		ps := byNode[id]
@@ -142,7 +156,7 @@ func (n *Node) partitions(v ds.Viewer, failed func(node string)) []bleve.Index {
 			parts = append(parts, index.ScopedPartitions(n.id, n.index.Bleve(), scope, ps, len(ps) == total))
 			continue
 		}
-		parts = append(parts, index.NewRemotePartitions(id, v, peerSearch{n: n, failed: failed}, ps))
+		parts = append(parts, index.NewRemotePartitions(id, v, caller, ps))
 	}
 	if len(missing) > 0 {
 		parts = append(parts, index.UnavailablePartitions("unavailable", missing, errNoReplica))
@@ -175,9 +189,10 @@ func (n *Node) coversAll(ps []int) bool {
 // preferring nodes that did not just fail a search (avoiding) and, among
 // those, the node holding the most partitions (then the smallest id), so
 // that a search asks as few nodes as it can — on three nodes with RF 3, one.
-// "" when none is up.
-func (n *Node) pickReplica(l *replica.Layout, set []string, load map[string]int) string {
-	if slices.Contains(set, n.id) {
+// "" when none is up. except, when set, is never picked (a hedge asks
+// the other replicas of a node's partitions).
+func (n *Node) pickReplica(l *replica.Layout, set []string, load map[string]int, except string) string {
+	if n.id != except && slices.Contains(set, n.id) {
 		return n.id
 	}
 	for _, shunned := range []bool{false, true} {
@@ -185,7 +200,7 @@ func (n *Node) pickReplica(l *replica.Layout, set []string, load map[string]int)
 			best := ""
 			for _, id := range set {
 				m := l.Members[id]
-				if m.Status != want || m.InternalAddr == "" || n.avoiding(id) != shunned {
+				if id == except || m.Status != want || m.InternalAddr == "" || n.avoiding(id) != shunned {
 					continue
 				}
 				if best == "" || load[id] > load[best] || load[id] == load[best] && id < best {
@@ -238,6 +253,7 @@ var _ index.Caller = peerSearch{}
 // remoteSearchWait when it has none. Only a request that never reached
 // the node is retried (by the transport).
 func (p peerSearch) Search(ctx context.Context, node string, req index.RemoteRequest) (*bleve.SearchResult, error) {
+	caller := ctx // cancelled by the caller (a hedge won): not the node's failure
 	m, ok := p.n.cluster.View().Member(node)
 	if !ok || m.InternalAddr == "" {
 		return nil, fmt.Errorf("node %s is not a member", node)
@@ -254,7 +270,7 @@ func (p peerSearch) Search(ctx context.Context, node string, req index.RemoteReq
 	err := p.n.cluster.Client().DoJSON(ctx, http.MethodPost, "https://"+m.InternalAddr+pathSearch, req, out, transport.WithTimeout(wait))
 	if err != nil {
 		err = peerError(err)
-		if p.failed != nil && ds.KindOf(err) != ds.KindInvalid {
+		if p.failed != nil && ds.KindOf(err) != ds.KindInvalid && caller.Err() == nil {
 			p.failed(node)
 		}
 		return nil, err

@@ -58,6 +58,7 @@ type Node struct {
 	layouts   replica.LayoutCache  // placement of the current view, for searches
 	avoidMu   sync.Mutex           // guards avoid
 	avoid     map[string]time.Time // nodes that failed a search, until when searches avoid them
+	hedging   *hedging             // answer times of the nodes, for hedged searches
 	outbox    *replicator          // writes the record store's changes to the data plane
 	replIndex *replicaIndexer      // indexes the replicas of other nodes' records
 
@@ -168,6 +169,9 @@ func (n *Node) Start(ctx context.Context) (err error) {
 
 	n.registry = prometheus.NewRegistry()
 	n.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if n.hedging, err = newHedging(n.registry); err != nil {
+		return err
+	}
 	if err := n.startDataPlane(); err != nil {
 		return fmt.Errorf("data plane: %w", err)
 	}

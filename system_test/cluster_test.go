@@ -38,7 +38,7 @@ func startCluster(t *testing.T) (nodes []*proc, ids []string) {
 	if err := os.WriteFile(filepath.Join(share, "osprey.txt"), []byte("the osprey hunts fish"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sess := &session{caFile: filepath.Join(base, "n1", "tls", "ca.crt")}
+	sess := &session{caFile: filepath.Join(base, "n1", "tls", "ca.crt"), joinToken: token}
 	nodes = append(nodes, startProc(t, "n1", filepath.Join(base, "n1"), "--share", "birds="+share))
 	for _, name := range []string{"n2", "n3"} {
 		nodes = append(nodes, startProc(t, name, filepath.Join(base, name), "--join", nodes[0].internal, "--token", token))

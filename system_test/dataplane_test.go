@@ -5,7 +5,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -156,4 +160,75 @@ func TestKillNodeDuringUploadsAndSearches(t *testing.T) {
 	for _, u := range acked {
 		check(c1, u.id, u.data)
 	}
+}
+
+// TestStalledReplicaIsHedged: a gateway, which holds no data, in front of
+// three RF-3 nodes asks one of them (the smallest id, all holding every
+// partition) for every partition. That node is frozen with SIGSTOP: it
+// accepts connections and answers nothing, the failure a per-node deadline
+// alone would turn into a 5 s wait. Searches through the gateway stay
+// complete and none fails, and the gateway's metrics show why: after the
+// hedge delay it asked the other replicas, and they won.
+func TestStalledReplicaIsHedged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-process test")
+	}
+	nodes, ids := startCluster(t)
+	ctx := context.Background()
+	gw := startProc(t, "gw", filepath.Join(t.TempDir(), "gw"), "--role", "gateway",
+		"--join", nodes[0].internal, "--token", nodes[0].sess.joinToken)
+	gw.sess = nodes[0].sess
+	c := gw.client()
+	search := func() (ds.SearchResult, error) {
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		return c.Search(sctx, ds.SearchRequest{Query: "osprey", Limit: 5})
+	}
+	waitFor(t, 30*time.Second, "osprey.txt found through the gateway", func() (bool, string) {
+		res, err := search()
+		return err == nil && res.Total == 1 && !res.Partial, fmt.Sprintf("%d %+v %v", res.Total, res.Partitions, err)
+	})
+	for range 20 { // the gateway learns how fast the nodes answer
+		if _, err := search(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	asked := 0
+	for i := range ids {
+		if ids[i] < ids[asked] {
+			asked = i
+		}
+	}
+	before := hedgesWon(t, c)
+	nodes[asked].signal(syscall.SIGSTOP)
+	defer nodes[asked].signal(syscall.SIGCONT)
+	for i := range 10 {
+		res, err := search()
+		if err != nil || res.Partial || res.Total != 1 {
+			t.Fatalf("search %d with node %s frozen: total %d, %+v, %v", i, ids[asked], res.Total, res.Partitions, err)
+		}
+	}
+	if won := hedgesWon(t, c); won <= before {
+		t.Fatalf("no hedged request won with node %s frozen (%v before, %v after)", ids[asked], before, won)
+	}
+}
+
+// hedgesWon reads distrisearch_search_hedged_requests_total{outcome="won"}.
+func hedgesWon(t *testing.T, c *client.Client) float64 {
+	t.Helper()
+	text, err := c.Metrics(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(text) {
+		if v, ok := strings.CutPrefix(line, `distrisearch_search_hedged_requests_total{outcome="won"} `); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+	}
+	t.Fatal("no distrisearch_search_hedged_requests_total in the gateway's metrics")
+	return 0
 }

@@ -60,7 +60,8 @@ var generousLimits = []string{"--rate-per-ip", "1000000", "--rate-per-user", "10
 // session is the administrator's login to one cluster, shared by its
 // processes: a token issued by one node is valid on all of them.
 type session struct {
-	caFile string // the cluster CA, which signs every node's public certificate
+	caFile    string // the cluster CA, which signs every node's public certificate
+	joinToken string // what `distrisearch init` printed
 
 	mu    sync.Mutex // guards token
 	token string

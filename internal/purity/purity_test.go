@@ -36,6 +36,7 @@ var purePackages = []struct {
 	{"auth/rbac", true},
 	{"index/query", false},
 	{"index/eval", false},
+	{"index/hedge", false},
 }
 
 // allowedThirdParty lists import path prefixes outside the standard

@@ -20,7 +20,16 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request) (ds.Record, bool
 		s.writeError(w, r, errBadFileID)
 		return ds.Record{}, false
 	}
-	rec, err := s.cfg.Files.Record(r.Context(), id)
+	rc, err := readConsistency(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return ds.Record{}, false
+	}
+	ctx := WithReadConsistency(r.Context(), rc)
+	rec, err := s.cfg.Files.Record(ctx, id)
+	if rc.Achieved != "" {
+		w.Header().Set("X-Read-Consistency", rc.Achieved)
+	}
 	if err != nil {
 		if ds.KindOf(err) == ds.KindNotFound {
 			err = errFileNotFound

@@ -182,9 +182,12 @@ var _ api.Files = files{}
 func (f files) Record(ctx context.Context, id string) (ds.Record, error) {
 	rec, err := f.n.held.record(id, false)
 	if ds.KindOf(err) == ds.KindNotFound {
-		return f.n.remoteRecord(ctx, id, viewerOf(ctx))
+		rec, err = f.n.remoteRecord(ctx, id, viewerOf(ctx))
 	}
-	return rec, err
+	if err != nil {
+		return ds.Record{}, err
+	}
+	return f.n.confirm(ctx, rec)
 }
 
 func (f files) Content(ctx context.Context, id string) (string, error) {

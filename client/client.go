@@ -435,6 +435,16 @@ type DataPlane struct {
 		Failures  uint64 `json:"failures"`
 		LastError string `json:"last_error"`
 	} `json:"outbox"`
+	// Chunks: this node's chunk store and its garbage collection.
+	Chunks struct {
+		Chunks        int64     `json:"chunks"`
+		Bytes         int64     `json:"bytes"`
+		GCRuns        uint64    `json:"gc_runs"`
+		RemovedChunks uint64    `json:"gc_removed_chunks"`
+		RemovedBytes  int64     `json:"gc_removed_bytes"`
+		LastRun       time.Time `json:"gc_last_run"`
+		LastError     string    `json:"gc_last_error"`
+	} `json:"chunks"`
 }
 
 // ClusterStatus is GET /api/cluster: the members and the data plane.

@@ -15,6 +15,7 @@ import (
 	"github.com/distrisearch/distrisearch/api"
 	"github.com/distrisearch/distrisearch/auth/rbac"
 	"github.com/distrisearch/distrisearch/cluster"
+	"github.com/distrisearch/distrisearch/replica"
 	"github.com/distrisearch/distrisearch/scan"
 )
 
@@ -97,10 +98,21 @@ type Config struct {
 	// that would pass it is refused (the upload then needs other
 	// replicas). Default 64 GiB.
 	ChunkStoreMaxBytes int64 `yaml:"chunk_store_max_bytes"`
+	// ChunkGCInterval is how often the node removes the chunks no record
+	// it holds names any more (deleted or replaced files, partitions it
+	// handed over); ChunkGCGrace is how long a chunk written or asked
+	// about is kept regardless, which covers uploads whose records have
+	// not arrived yet. Defaults 1 h and 1 h.
+	ChunkGCInterval time.Duration `yaml:"chunk_gc_interval"`
+	ChunkGCGrace    time.Duration `yaml:"chunk_gc_grace"`
 
 	// Cluster, if set, adjusts the control plane's configuration (timings)
 	// after the fields above are applied; for tests and tuning.
 	Cluster func(*cluster.Config) `yaml:"-"`
+	// DataPlane, if set, adjusts the data plane's configuration and
+	// collaborators (transaction timeouts, fault hooks) after the node
+	// filled them; for tests and tuning.
+	DataPlane func(*replica.Config, *replica.Deps) `yaml:"-"`
 
 	Logger  *slog.Logger     `yaml:"-"`
 	Now     func() time.Time `yaml:"-"`
@@ -119,6 +131,8 @@ func DefaultConfig() Config {
 		ReadHeaderTimeout:  10 * time.Second,
 		MaxUploadBytes:     api.DefaultMaxUploadBytes,
 		ChunkStoreMaxBytes: DefaultChunkStoreMaxBytes,
+		ChunkGCInterval:    time.Hour,
+		ChunkGCGrace:       time.Hour,
 		Version:            "dev",
 	}
 }
@@ -146,6 +160,12 @@ func (c *Config) Validate() error {
 	}
 	if c.ChunkStoreMaxBytes <= 0 {
 		c.ChunkStoreMaxBytes = DefaultChunkStoreMaxBytes
+	}
+	if c.ChunkGCInterval <= 0 {
+		c.ChunkGCInterval = time.Hour
+	}
+	if c.ChunkGCGrace <= 0 {
+		c.ChunkGCGrace = time.Hour
 	}
 	if err := validACL("the upload share", c.UploadRoles, c.UploadGroups); err != nil {
 		return err

@@ -59,8 +59,10 @@ type Node struct {
 	avoidMu   sync.Mutex           // guards avoid
 	avoid     map[string]time.Time // nodes that failed a search, until when searches avoid them
 	hedging   *hedging             // answer times of the nodes, for hedged searches
+	chunkGC   *chunkGC             // removes chunks no record names
 	outbox    *replicator          // writes the record store's changes to the data plane
 	replIndex *replicaIndexer      // indexes the replicas of other nodes' records
+	notices   *noticeBox           // delivers the folder notices this node holds to their owners
 
 	listener net.Listener
 	http     *http.Server
@@ -172,14 +174,15 @@ func (n *Node) Start(ctx context.Context) (err error) {
 	if n.hedging, err = newHedging(n.registry); err != nil {
 		return err
 	}
+	n.chunkGC = &chunkGC{n: n}
 	if err := n.startDataPlane(); err != nil {
 		return fmt.Errorf("data plane: %w", err)
 	}
 	srv, err := api.New(api.Config{
 		Searcher: searcher{n}, Files: files{n}, Cluster: clusterInfo{n}, Status: status{n}, Events: n.bus,
 		Accounts: accounts{n.cluster}, Tokens: tokens, Access: clusterAccess{n}, Audit: n.auditLog(),
-		Limits: limits, AnonymousSearch: n.cfg.AnonymousSearch, DataPlane: dataPlane{s: n.data, outbox: n.outbox},
-		Uploads: uploads{n}, MaxUploadBytes: n.cfg.MaxUploadBytes,
+		Limits: limits, AnonymousSearch: n.cfg.AnonymousSearch, DataPlane: dataPlane{s: n.data, outbox: n.outbox, chunks: n.chunkGC},
+		Uploads: uploads{n}, Folders: folders{n}, MaxUploadBytes: n.cfg.MaxUploadBytes,
 		Logger: n.cfg.Logger, Registry: n.registry, Now: n.cfg.Now,
 	})
 	if err != nil {
@@ -209,7 +212,11 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return err
 	}
 	auditCopies := n.newAuditSync()
-	n.wg.Add(9)
+	n.wg.Add(10)
+	go func() {
+		defer n.wg.Done()
+		n.chunkGC.Run(runCtx)
+	}()
 	go func() {
 		defer n.wg.Done()
 		auditCopies.Run(runCtx)

@@ -96,6 +96,14 @@ func printDataPlane(w io.Writer, cs client.ClusterStatus) {
 	if len(d.Foreign) > 0 || d.PartitionsHandedOff > 0 {
 		fmt.Fprintf(w, "; rebalancing: %d partitions to hand over, %d handed over (%d keys sent)", len(d.Foreign), d.PartitionsHandedOff, d.KeysHandedOff)
 	}
+	ch := d.Chunks
+	fmt.Fprintf(w, "; chunks: %d (%s)", ch.Chunks, humanBytes(ch.Bytes))
+	if ch.GCRuns > 0 {
+		fmt.Fprintf(w, ", %d collected (%s) in %d runs", ch.RemovedChunks, humanBytes(ch.RemovedBytes), ch.GCRuns)
+		if ch.LastError != "" {
+			fmt.Fprintf(w, " (%s)", ch.LastError)
+		}
+	}
 	if ae := d.AntiEntropy; !ae.LastRun.IsZero() {
 		fmt.Fprintf(w, "; anti-entropy: %d rounds, %d keys repaired, last %s", ae.Rounds, ae.KeysExchanged, ae.LastRun.Local().Format(time.RFC3339))
 		if ae.LastError != "" {

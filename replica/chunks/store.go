@@ -126,11 +126,13 @@ func (s *Store) Has(h Hash) bool {
 	return err == nil
 }
 
-// Missing returns the hashes among hs that the store does not hold.
+// Missing returns the hashes among hs that the store does not hold. The
+// chunks it holds are touched (see Touch): a writer that asks is about to
+// reference them, and garbage collection must leave them alone.
 func (s *Store) Missing(hs []Hash) []Hash {
 	var out []Hash
 	for _, h := range hs {
-		if !s.Has(h) {
+		if !s.Touch(h) {
 			out = append(out, h)
 		}
 	}
@@ -138,7 +140,7 @@ func (s *Store) Missing(hs []Hash) []Hash {
 }
 
 // Put stores data under h after checking that h is its hash. It reports
-// whether the chunk was new; storing a chunk already held is a no-op.
+// whether the chunk was new; storing a chunk already held only touches it.
 func (s *Store) Put(h Hash, data []byte) (bool, error) {
 	if len(data) > MaxChunkSize {
 		return false, ErrTooLarge
@@ -172,7 +174,7 @@ func (s *Store) PutFrom(h Hash, r io.Reader) (bool, error) {
 func (s *Store) put(h Hash, write func(io.Writer) (int64, Hash, error)) (bool, error) {
 	unlock := s.lock(h)
 	defer unlock()
-	if s.Has(h) {
+	if s.touchLocked(h) {
 		return false, nil
 	}
 	tmp := s.path("tmp", h.String()+"."+strconv.FormatUint(s.tmpSeq.Add(1), 10))

@@ -444,6 +444,9 @@ type DataPlane struct {
 		RemovedBytes  int64     `json:"gc_removed_bytes"`
 		LastRun       time.Time `json:"gc_last_run"`
 		LastError     string    `json:"gc_last_error"`
+		RepairPending int       `json:"repair_pending"`
+		RepairFetched uint64    `json:"repair_fetched_chunks"`
+		RepairFailed  uint64    `json:"repair_failures"`
 	} `json:"chunks"`
 }
 

@@ -28,6 +28,7 @@ type chunkGC struct {
 // chunkGCStatus is the "chunks" part of the data plane's status.
 type chunkGCStatus struct {
 	chunks.StoreStats
+	chunkRepairStatus
 	Runs          uint64    `json:"gc_runs"`
 	Running       bool      `json:"gc_running"`
 	RemovedChunks uint64    `json:"gc_removed_chunks"`
@@ -41,6 +42,7 @@ func (g *chunkGC) Status() chunkGCStatus {
 	st := g.status
 	g.mu.Unlock()
 	st.StoreStats = g.n.chunks.Store().Stats()
+	st.chunkRepairStatus = g.n.chunkFix.Status()
 	return st
 }
 

@@ -88,3 +88,49 @@ func TestChunkGarbageCollection(t *testing.T) {
 		}
 	}
 }
+
+// TestChunksRepairedOnReplicas: a replica that was down while a file was
+// uploaded gets the file's chunks after it returns (it receives the
+// record from a hint or anti-entropy, and fetches what the manifest names
+// from the other replicas); a replica that loses a chunk gets it back at
+// the next pass.
+func TestChunksRepairedOnReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a three-node cluster")
+	}
+	tc := startCluster(t, nil, nil, nil)
+	n2, n3 := tc.nodes[1], tc.nodes[2]
+	c1 := tc.admins[0]
+	ctx := context.Background()
+	cfg3 := n3.cfg
+	cfg3.HTTPAddr, cfg3.InternalAddr = n3.listener.Addr().String(), n3.InternalAddr()
+	if err := n3.Close(); err != nil {
+		t.Fatal(err)
+	}
+	body := "the arctic tern flies pole to pole " + strings.Repeat("migrate ", 60)
+	if _, err := c1.Upload(ctx, "tern.txt", strings.NewReader(body), int64(len(body)), "quorum", nil); err != nil {
+		t.Fatal(err)
+	}
+	h := chunks.Sum([]byte(body)) // one chunk
+	if n3.chunks.Store().Has(h) {
+		t.Fatal("the stopped node holds the chunk")
+	}
+	back, err := New(cfg3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := back.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = back.Close() })
+	eventually(t, 30*time.Second, "the returned node fetched the chunk", func() bool { return back.chunks.Store().Has(h) })
+
+	if err := n2.chunks.Store().Remove(h); err != nil {
+		t.Fatal(err)
+	}
+	n2.chunkFix.pass()
+	eventually(t, 30*time.Second, "the chunk node 2 lost is back", func() bool { return n2.chunks.Store().Has(h) })
+	if st := n2.chunkGC.Status(); st.Fetched == 0 {
+		t.Fatalf("status %+v: no fetched chunk counted", st)
+	}
+}

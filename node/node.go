@@ -60,6 +60,7 @@ type Node struct {
 	avoid     map[string]time.Time // nodes that failed a search, until when searches avoid them
 	hedging   *hedging             // answer times of the nodes, for hedged searches
 	chunkGC   *chunkGC             // removes chunks no record names
+	chunkFix  *chunkRepair         // fetches the chunks of held records this node lacks
 	outbox    *replicator          // writes the record store's changes to the data plane
 	replIndex *replicaIndexer      // indexes the replicas of other nodes' records
 	notices   *noticeBox           // delivers the folder notices this node holds to their owners
@@ -175,6 +176,7 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return err
 	}
 	n.chunkGC = &chunkGC{n: n}
+	n.chunkFix = newChunkRepair(n)
 	if err := n.startDataPlane(); err != nil {
 		return fmt.Errorf("data plane: %w", err)
 	}
@@ -212,10 +214,14 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return err
 	}
 	auditCopies := n.newAuditSync()
-	n.wg.Add(10)
+	n.wg.Add(11)
 	go func() {
 		defer n.wg.Done()
 		n.chunkGC.Run(runCtx)
+	}()
+	go func() {
+		defer n.wg.Done()
+		n.chunkFix.Run(runCtx)
 	}()
 	go func() {
 		defer n.wg.Done()

@@ -98,6 +98,9 @@ func printDataPlane(w io.Writer, cs client.ClusterStatus) {
 	}
 	ch := d.Chunks
 	fmt.Fprintf(w, "; chunks: %d (%s)", ch.Chunks, humanBytes(ch.Bytes))
+	if ch.RepairPending > 0 || ch.RepairFetched > 0 {
+		fmt.Fprintf(w, ", %d fetched from other replicas, %d records to check", ch.RepairFetched, ch.RepairPending)
+	}
 	if ch.GCRuns > 0 {
 		fmt.Fprintf(w, ", %d collected (%s) in %d runs", ch.RemovedChunks, humanBytes(ch.RemovedBytes), ch.GCRuns)
 		if ch.LastError != "" {

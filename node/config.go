@@ -105,6 +105,11 @@ type Config struct {
 	// not arrived yet. Defaults 1 h and 1 h.
 	ChunkGCInterval time.Duration `yaml:"chunk_gc_interval"`
 	ChunkGCGrace    time.Duration `yaml:"chunk_gc_grace"`
+	// TransferBytesPerSecond bounds the file contents this node sends to
+	// a partition's new owners when it hands the partition over, and
+	// fetches to repair its own copies, so that rebalancing leaves room
+	// for uploads and downloads. Default 64 MiB/s; negative: unbounded.
+	TransferBytesPerSecond int64 `yaml:"transfer_bytes_per_second"`
 
 	// Cluster, if set, adjusts the control plane's configuration (timings)
 	// after the fields above are applied; for tests and tuning.
@@ -137,6 +142,10 @@ func DefaultConfig() Config {
 	}
 }
 
+// DefaultTransferBytesPerSecond is the default bound of rebalancing and
+// repair transfers.
+const DefaultTransferBytesPerSecond int64 = 64 << 20
+
 // DefaultChunkStoreMaxBytes is the default bound of a node's chunk store.
 const DefaultChunkStoreMaxBytes int64 = 64 << 30
 
@@ -160,6 +169,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ChunkStoreMaxBytes <= 0 {
 		c.ChunkStoreMaxBytes = DefaultChunkStoreMaxBytes
+	}
+	if c.TransferBytesPerSecond == 0 {
+		c.TransferBytesPerSecond = DefaultTransferBytesPerSecond
 	}
 	if c.ChunkGCInterval <= 0 {
 		c.ChunkGCInterval = time.Hour

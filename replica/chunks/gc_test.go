@@ -1,6 +1,7 @@
 package chunks
 
 import (
+	"context"
 	"os"
 	"slices"
 	"testing"
@@ -64,5 +65,41 @@ func TestCollectionPrimitives(t *testing.T) {
 	}
 	if n, err := s.RemoveStale(old, cutoff); err != nil || n != 0 {
 		t.Fatalf("removing an absent chunk: %d %v", n, err)
+	}
+}
+
+// TestTransferRateBoundsBackgroundTransfers: with a TransferRate, a
+// transfer that would not fit the rate before the caller's deadline is
+// refused at once (the limiter knows the wait), after the first burst of
+// one chunk; without one, nothing waits.
+func TestTransferRateBoundsBackgroundTransfers(t *testing.T) {
+	st := openTestStore(t, StoreOptions{})
+	cfg := DefaultConfig()
+	cfg.TransferRate = 1 << 10 // 1 KiB/s
+	svc, err := New(cfg, Deps{Self: "n1", View: noView{}, Client: noDoer{}, Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := svc.throttle(ctx, MaxChunkSize); err != nil {
+		t.Fatalf("the first chunk is within the burst: %v", err)
+	}
+	if err := svc.throttle(ctx, 1<<20); err == nil {
+		t.Fatal("1 MiB more at 1 KiB/s fit within a minute")
+	}
+	cfg.TransferRate = 0
+	free, err := New(cfg, Deps{Self: "n1", View: noView{}, Client: noDoer{}, Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		if err := free.throttle(ctx, MaxChunkSize); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg.TransferRate = -1
+	if cfg.Validate() == nil {
+		t.Fatal("a negative rate is valid")
 	}
 }

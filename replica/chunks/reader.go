@@ -189,6 +189,9 @@ func (s *Service) Repair(ctx context.Context, recordKey string, m Manifest) (int
 				continue
 			}
 		}
+		if err := s.throttle(ctx, int(c.Size)); err != nil {
+			return fetched, err
+		}
 		b, err := s.fetch(ctx, members, others, c)
 		if err != nil {
 			errs = append(errs, err)
@@ -243,6 +246,9 @@ func (s *Service) Offer(ctx context.Context, recordKey string, m Manifest) (int,
 				if err != nil {
 					errs = append(errs, err)
 					continue
+				}
+				if err := s.throttle(ctx, len(b)); err != nil {
+					return sent, err
 				}
 				if err := s.putRemote(ctx, r, h, b); err != nil {
 					errs = append(errs, fmt.Errorf("%s: %w", r.ID, err))

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/distrisearch/distrisearch/cluster"
 	"github.com/distrisearch/distrisearch/placement"
 	"github.com/distrisearch/distrisearch/replica"
@@ -64,6 +66,11 @@ type Config struct {
 	Window int
 	// MissingBatch is the most hashes in one missing query.
 	MissingBatch int
+	// TransferRate bounds the bytes per second of background transfers —
+	// chunks handed to a partition's new owners (Offer) and fetched to
+	// repair this node's copies (Repair) — so that rebalancing and repair
+	// leave room for uploads and downloads. 0: unbounded.
+	TransferRate int64
 }
 
 // DefaultConfig returns the production defaults.
@@ -88,6 +95,9 @@ func (c Config) Validate() error {
 	errs = append(errs, c.Chunking.Validate())
 	if c.RequestTimeout <= 0 || c.BackgroundTimeout <= 0 {
 		errs = append(errs, errors.New("timeouts must be positive"))
+	}
+	if c.TransferRate < 0 {
+		errs = append(errs, errors.New("transfer rate must not be negative"))
 	}
 	if c.Window < 1 || c.MissingBatch < 1 || c.MissingBatch > MaxMissingBatch {
 		errs = append(errs, fmt.Errorf("window must be positive and missing batch in 1..%d", MaxMissingBatch))
@@ -115,6 +125,7 @@ type Service struct {
 	log   *slog.Logger
 
 	layouts replica.LayoutCache
+	limiter *rate.Limiter // background transfers (TransferRate); nil: unbounded
 
 	ctx    context.Context // cancelled by Close; sends that outlive PutStream derive from it
 	cancel context.CancelFunc
@@ -137,8 +148,20 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	}
 	s := &Service{cfg: cfg, deps: deps, store: deps.Store, log: deps.Logger.With("component", "chunks")}
 	s.layouts.VirtualNodes, s.layouts.LoadBound = cfg.VirtualNodes, cfg.LoadBound
+	if cfg.TransferRate > 0 {
+		s.limiter = rate.NewLimiter(rate.Limit(cfg.TransferRate), MaxChunkSize)
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
+}
+
+// throttle waits until n more bytes of background transfer fit the
+// TransferRate.
+func (s *Service) throttle(ctx context.Context, n int) error {
+	if s.limiter == nil {
+		return nil
+	}
+	return s.limiter.WaitN(ctx, min(n, MaxChunkSize))
 }
 
 // Store returns the local chunk store.

@@ -81,6 +81,8 @@ func matrixCases() map[string]matrixCase {
 		// which refuses the content type.
 		"POST /api/files/batch":             {lvlUser, "POST", "/api/files/batch", static("not multipart"), 400},
 		"DELETE /api/files/{file_id}":       {lvlUser, "DELETE", "/api/files/" + fileU, none, 204},
+		"DELETE /api/folders":               {lvlUser, "DELETE", "/api/folders?path=reports", none, 200},
+		"POST /api/folders/move":            {lvlUser, "POST", "/api/folders/move", static(`{"from":"reports","to":"archive"}`), 200},
 		"GET /api/files/{file_id}":          {lvlRead, "GET", "/api/files/" + fileA, none, 200},
 		"GET /api/files/{file_id}/content":  {lvlRead, "GET", "/api/files/" + fileA + "/content", none, 200},
 		"GET /api/files/{file_id}/download": {lvlRead, "GET", "/api/files/" + fileA + "/download", none, 200},
@@ -123,7 +125,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			cfg := testConfig(Config{Searcher: fakeSearcher{fn: func(context.Context, ds.SearchRequest) (ds.SearchResult, error) {
 				return ds.SearchResult{}, nil
 			}}, Files: fakeFiles{records: map[string]ds.Record{fileA: recA, fileU: recU}, data: map[string][]byte{fileA: []byte("abc")}},
-				Uploads: fakeUploads{}, Cluster: fakeCluster{}, Status: fakeStatus{}, Events: emptyEvents(t), Audit: &memAudit{},
+				Uploads: fakeUploads{}, Folders: fakeFolders{}, Cluster: fakeCluster{}, Status: fakeStatus{}, Events: emptyEvents(t), Audit: &memAudit{},
 				Registry: prometheus.NewRegistry(), AnonymousSearch: anonymous})
 			srv, err := New(cfg)
 			if err != nil {

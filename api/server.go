@@ -60,6 +60,10 @@ type Config struct {
 	// Uploads stores files sent to POST /api/files and removes them for
 	// DELETE /api/files/{file_id}; optional: both answer 503 without it.
 	Uploads Uploads
+	// Folders deletes and moves folders of uploaded files (DELETE
+	// /api/folders, POST /api/folders/move); optional: both answer 503
+	// without it.
+	Folders Folders
 	// MaxUploadBytes bounds one upload's body; default 1 GiB.
 	MaxUploadBytes int64
 	// UploadTimeout bounds the time a client may take to send an upload's

@@ -26,8 +26,12 @@ const UploadShare = "uploads"
 // DefaultMaxUploadBytes is the default bound of one upload: 1 GiB.
 const DefaultMaxUploadBytes int64 = 1 << 30
 
-// MaxUploadNameBytes bounds an uploaded file's name.
+// MaxUploadNameBytes bounds an uploaded file's name: its whole path.
 const MaxUploadNameBytes = 255
+
+// MaxUploadDepth bounds the components of an uploaded file's path
+// (folders and the file name).
+const MaxUploadDepth = 32
 
 // Uploads stores uploaded files and removes them.
 type Uploads interface {
@@ -53,37 +57,67 @@ const MaxBatchFiles = 1000
 
 // Upload is one file sent to POST /api/files.
 type Upload struct {
-	Name  string       // a base name (ValidUploadName)
+	Name  string       // a relative path: a file name, maybe in folders (ValidUploadName)
 	Body  io.Reader    // the bytes, streamed
 	Size  int64        // the declared length, -1 when unknown
 	Level quorum.Level // how many replicas must hold it before the answer
 }
 
-// ValidUploadName reports why name cannot name an uploaded file: it must be
-// a base name of valid UTF-8 of at most MaxUploadNameBytes, without path
-// separators, NUL or other control characters, and not "." or "..".
+// ValidUploadName reports why name cannot name an uploaded file. A name is
+// a relative path: a file name, or folders and a file name separated by
+// single slashes ("reports/2025/q1.pdf"), of valid UTF-8, at most
+// MaxUploadNameBytes in all and MaxUploadDepth components. Each component
+// is non-empty, not "." or "..", without backslashes, NUL or other control
+// characters, and neither starts nor ends with a space. So no name leaves
+// the upload share ("../x", "/abs", "a//b" are refused).
 func ValidUploadName(name string) error {
-	bad := func(why string) error {
-		return ds.Errorf(ds.KindInvalid, "bad_name", "the file name %s; give a plain file name with ?name=", why)
-	}
+	return validRelPath(name, func(why string) error {
+		return ds.Errorf(ds.KindInvalid, "bad_name", "the file name %s; give a file name, or a path of folders and a file name separated by / (reports/q1.pdf), with ?name=", why)
+	})
+}
+
+// ValidFolderPath reports why folder cannot name a folder of uploaded
+// files: the rules of ValidUploadName (a folder is the leading part of
+// file paths), code bad_path.
+func ValidFolderPath(folder string) error {
+	return validRelPath(folder, func(why string) error {
+		return ds.Errorf(ds.KindInvalid, "bad_path", "the folder path %s; give a relative path of folders separated by / (reports/2025)", why)
+	})
+}
+
+// validRelPath checks p against the rules of ValidUploadName, describing a
+// violation with bad.
+func validRelPath(p string, bad func(why string) error) error {
 	switch {
-	case name == "":
+	case p == "":
 		return bad("is missing")
-	case len(name) > MaxUploadNameBytes:
+	case len(p) > MaxUploadNameBytes:
 		return bad("is longer than " + strconv.Itoa(MaxUploadNameBytes) + " bytes")
-	case !utf8.ValidString(name):
+	case !utf8.ValidString(p):
 		return bad("is not valid UTF-8")
-	case name == "." || name == "..":
-		return bad("may not be . or ..")
-	case strings.TrimSpace(name) != name:
-		return bad("may not start or end with spaces")
+	case strings.HasPrefix(p, "/"):
+		return bad("must be relative (no leading /)")
 	}
-	for _, r := range name {
+	parts := strings.Split(p, "/")
+	if len(parts) > MaxUploadDepth {
+		return bad("has more than " + strconv.Itoa(MaxUploadDepth) + " components")
+	}
+	for _, c := range parts {
 		switch {
-		case r == '/' || r == '\\':
-			return bad("may not contain / or \\ (no folders)")
-		case unicode.IsControl(r) || r == utf8.RuneError || r == '\u2028' || r == '\u2029':
-			return bad("may not contain control characters")
+		case c == "":
+			return bad("has an empty component (// or a trailing /)")
+		case c == "." || c == "..":
+			return bad("may not contain . or .. components")
+		case strings.TrimSpace(c) != c:
+			return bad("has a component that starts or ends with spaces")
+		}
+		for _, r := range c {
+			switch {
+			case r == '\\':
+				return bad("may not contain \\")
+			case unicode.IsControl(r) || r == utf8.RuneError || r == '\u2028' || r == '\u2029':
+				return bad("may not contain control characters")
+			}
 		}
 	}
 	return nil
@@ -217,7 +251,7 @@ func (s *Server) handleUploadBatch(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return nil, wrapBodyError(err)
 			}
-			name := part.FileName()
+			name := partFileName(part)
 			if name == "" {
 				continue // a form field, not a file
 			}
@@ -258,6 +292,16 @@ func (s *Server) handleUploadBatch(w http.ResponseWriter, r *http.Request) {
 		out[i] = rec.Public()
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"files": out})
+}
+
+// partFileName returns the filename of a multipart part as it was sent,
+// which may be a relative path (Part.FileName keeps only its base name).
+func partFileName(p *multipart.Part) string {
+	_, params, err := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+	if err != nil {
+		return p.FileName()
+	}
+	return params["filename"]
 }
 
 // wrapBodyError keeps an oversized body recognisable and names any other

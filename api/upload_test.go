@@ -155,8 +155,10 @@ func TestUploadRefusesBadNamesAndLevels(t *testing.T) {
 		t.Error("a refused upload reached the service")
 		return ds.Record{}, nil
 	}}, nil, nil)
-	for _, name := range []string{"", "a/b.txt", `a\b.txt`, "..", ".", "nul\x00.txt", "cr\r\nlf.txt", "tab\t.txt",
-		strings.Repeat("n", 256), " lead.txt", "trail.txt ", "bad\xffutf8", "line\u2028sep"} {
+	for _, name := range []string{"", `a\b.txt`, "..", ".", "nul\x00.txt", "cr\r\nlf.txt", "tab\t.txt",
+		strings.Repeat("n", 256), " lead.txt", "trail.txt ", "bad\xffutf8", "line\u2028sep",
+		"../x", "a/../../x", "a//b", "/abs", "a/", "a/./b", "a /b", "a/ b", "a/b\x00/c", `a/b\c`,
+		strings.Repeat("d/", 32) + "f"} {
 		rec := do(t, srv, "POST", "/api/files?name="+urlQuery(name), nil, strings.NewReader("x"))
 		if rec.Code != 400 || decodeError(t, rec).Code != "bad_name" {
 			t.Errorf("name %q: %d %s", name, rec.Code, rec.Body.String())
@@ -166,7 +168,8 @@ func TestUploadRefusesBadNamesAndLevels(t *testing.T) {
 	if rec.Code != 400 || decodeError(t, rec).Code != "bad_consistency" {
 		t.Errorf("consistency=all: %d %s", rec.Code, rec.Body.String())
 	}
-	for _, name := range []string{"a.txt", "über café (2).pdf", "..hidden", "a..b"} {
+	for _, name := range []string{"a.txt", "über café (2).pdf", "..hidden", "a..b", "a/b.txt", "reports/2025/q1.pdf",
+		".config/x", strings.Repeat("d/", 31) + "f"} {
 		if err := ValidUploadName(name); err != nil {
 			t.Errorf("%q refused: %v", name, err)
 		}

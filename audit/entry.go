@@ -20,6 +20,8 @@ const (
 	ActionLogout       Action = "logout"
 	ActionUpload       Action = "upload"
 	ActionDelete       Action = "delete"
+	ActionFolderDelete Action = "folder_delete"
+	ActionFolderMove   Action = "folder_move"
 	ActionDownload     Action = "download"
 	ActionUserAdd      Action = "user_add"
 	ActionUserChange   Action = "user_change"

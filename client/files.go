@@ -1,13 +1,16 @@
 package client
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
 
 	ds "github.com/distrisearch/distrisearch"
+	"github.com/distrisearch/distrisearch/api"
 )
 
 // Upload sends size bytes of r as the file name to the node's uploads
@@ -101,6 +104,48 @@ func (c *Client) DeleteFile(ctx context.Context, fileID string) error {
 		return err
 	}
 	return c.do(hr, nil)
+}
+
+// DeleteFolder deletes every uploaded file under folder, on every node,
+// as one atomic operation (DELETE /api/folders), and returns them. level
+// is "strong", "quorum" or "eventual" ("" is quorum). Errors carry the
+// API's codes: folder_not_found, too_many_files, bad_path,
+// folder_operation_aborted (nothing changed; retry), outcome_unknown.
+func (c *Client) DeleteFolder(ctx context.Context, folder, level string) (api.FolderResult, error) {
+	q := url.Values{"path": {folder}}
+	if level != "" {
+		q.Set("consistency", level)
+	}
+	hr, err := c.newRequest(ctx, http.MethodDelete, "/api/folders", q, nil)
+	if err != nil {
+		return api.FolderResult{}, err
+	}
+	var res api.FolderResult
+	err = c.do(hr, &res)
+	return res, err
+}
+
+// MoveFolder moves every uploaded file under from to the same path under
+// to, on every node, as one atomic operation (POST /api/folders/move),
+// and returns them with their new ids. Errors as DeleteFolder's, and
+// target_exists.
+func (c *Client) MoveFolder(ctx context.Context, from, to, level string) (api.FolderResult, error) {
+	q := url.Values{}
+	if level != "" {
+		q.Set("consistency", level)
+	}
+	b, err := json.Marshal(api.MoveFolderRequest{From: from, To: to})
+	if err != nil {
+		return api.FolderResult{}, err
+	}
+	hr, err := c.newRequest(ctx, http.MethodPost, "/api/folders/move", q, bytes.NewReader(b))
+	if err != nil {
+		return api.FolderResult{}, err
+	}
+	hr.Header.Set("Content-Type", "application/json")
+	var res api.FolderResult
+	err = c.do(hr, &res)
+	return res, err
 }
 
 // countingReader reports the bytes read so far.

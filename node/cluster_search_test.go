@@ -33,11 +33,21 @@ type testCluster struct {
 // with their internal addresses.
 func startCluster(t *testing.T, shares ...[]ShareConfig) *testCluster {
 	t.Helper()
+	return startClusterWith(t, nil, shares...)
+}
+
+// startClusterWith is startCluster with each node's configuration
+// adjusted by tweak (when not nil) before it starts.
+func startClusterWith(t *testing.T, tweak func(*Config), shares ...[]ShareConfig) *testCluster {
+	t.Helper()
 	tc := &testCluster{}
 	for i, sh := range shares {
 		cfg := DefaultConfig()
 		cfg.DataDir, cfg.HTTPAddr, cfg.InternalAddr = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
 		cfg.Shares = sh
+		if tweak != nil {
+			tweak(&cfg)
+		}
 		if i > 0 {
 			cfg.Join, cfg.Token = tc.nodes[0].InternalAddr(), tc.nodes[0].JoinToken()
 		}

@@ -367,8 +367,8 @@ func (o owner) handleFileDownload(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, "", rec.ModTime, blob)
 }
 
-// registerClusterRoutes adds the node-to-node search and file routes. Call
-// it once the store and the index are open.
+// registerClusterRoutes adds the node-to-node search, file and folder
+// notice routes. Call it once the store and the index are open.
 func (n *Node) registerClusterRoutes() {
 	o := owner{n: n, index: n.index, held: n.held}
 	c := n.cluster
@@ -377,4 +377,5 @@ func (n *Node) registerClusterRoutes() {
 	c.HandleInternal("GET "+pathFiles+"{file_id}/content", c.MemberOnly(http.HandlerFunc(o.handleFileContent)))
 	c.HandleInternal("GET "+pathFiles+"{file_id}/download", c.MemberOnly(http.HandlerFunc(o.handleFileDownload)))
 	c.HandleInternal("DELETE "+pathFiles+"{file_id}", c.MemberOnly(http.HandlerFunc(o.handleFileDelete)))
+	c.HandleInternal("POST "+pathFolderAdopt, c.MemberOnly(http.HandlerFunc(n.handleFolderAdopt)))
 }

@@ -79,6 +79,7 @@ func (n *Node) applied(p int, a kv.Applied) {
 		return
 	}
 	n.replIndex.Notify(p, a)
+	n.chunkFix.Notify(p, a)
 }
 
 // startChunks opens the chunk store (DATA/chunks, bounded by
@@ -92,6 +93,7 @@ func (n *Node) startChunks(rcfg replica.Config) error {
 	}
 	ccfg := chunks.DefaultConfig()
 	ccfg.VirtualNodes, ccfg.LoadBound = rcfg.VirtualNodes, rcfg.LoadBound
+	ccfg.TransferRate = max(n.cfg.TransferBytesPerSecond, 0)
 	if n.chunks, err = chunks.New(ccfg, chunks.Deps{Self: n.id, View: n.cluster, Client: n.cluster.Client(), Store: st,
 		Logger: n.cfg.Logger.With("node", n.id)}); err != nil {
 		return err

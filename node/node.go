@@ -214,10 +214,14 @@ func (n *Node) Start(ctx context.Context) (err error) {
 		return err
 	}
 	auditCopies := n.newAuditSync()
-	n.wg.Add(11)
+	n.wg.Add(12)
 	go func() {
 		defer n.wg.Done()
 		n.chunkGC.Run(runCtx)
+	}()
+	go func() {
+		defer n.wg.Done()
+		n.notices.Run(runCtx)
 	}()
 	go func() {
 		defer n.wg.Done()

@@ -8,11 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	ds "github.com/distrisearch/distrisearch"
+	"github.com/distrisearch/distrisearch/api"
 	"github.com/distrisearch/distrisearch/placement"
 	"github.com/distrisearch/distrisearch/replica/quorum"
 	"github.com/distrisearch/distrisearch/replica/version"
@@ -128,9 +130,10 @@ func (r *replicator) Run(ctx context.Context) {
 // replica sets differ from those of the placement they were last
 // replicated under, so that the new replicas of a shared file get its
 // bytes (the records themselves reach them by anti-entropy, but chunks do
-// not), then remembers the new placement. Without a remembered placement
-// (a new data directory) it only remembers: every record is marked by its
-// first write anyway.
+// not), then remembers the new placement. Uploads' records are marked
+// only where this node was the partition's only replica (nothing else
+// holds them). Without a remembered placement (a new data directory) it
+// only remembers: every record is marked by its first write anyway.
 func (r *replicator) placementChanged(t *placement.Table) error {
 	path := filepath.Join(r.n.cfg.DataDir, placementFile)
 	old, err := os.ReadFile(path) // #nosec G304 -- the node's own data directory and a constant file name
@@ -150,10 +153,23 @@ func (r *replicator) placementChanged(t *placement.Table) error {
 			}
 		} else if pt.Digest() != t.Digest() {
 			changed := make([]bool, t.Partitions())
+			alone := make([]bool, t.Partitions()) // this node was the partition's only replica
 			for p := range changed {
-				changed[p] = !slices.Equal(pt.ReplicaSet(p), t.ReplicaSet(p))
+				old := pt.ReplicaSet(p)
+				changed[p] = !slices.Equal(old, t.ReplicaSet(p))
+				alone[p] = len(old) == 1 && old[0] == r.n.id
 			}
-			k, err := r.n.store.MarkWhere(func(key string) bool { return changed[t.PartitionOf(key)] })
+			uploads := ds.RecordKey(r.n.id, api.UploadShare, "")
+			k, err := r.n.store.MarkWhere(func(key string) bool {
+				p := t.PartitionOf(key)
+				// An upload's record has no bytes to push (its chunks are
+				// in the chunk store) and reaches the new replicas by
+				// hand-off like any replicated record; sending this node's
+				// copy again could only overwrite what the replicas
+				// learned since (a folder operation: foldernotice.go).
+				// Only a record that never left this node goes.
+				return changed[p] && (!strings.HasPrefix(key, uploads) || alone[p])
+			})
 			if err != nil {
 				return err
 			}
@@ -250,9 +266,54 @@ func (r *replicator) replicateNow(ctx context.Context, key string, level quorum.
 	return nil
 }
 
-// replicate writes the store's current state of key to its replica set.
+// replicate writes the store's current state of key to its replica set,
+// unless it is an upload's record that the replicas hold a newer state of
+// (supersededUpload).
 func (r *replicator) replicate(ctx context.Context, key string) error {
+	if skip, err := r.supersededUpload(ctx, key); err != nil || skip {
+		return err
+	}
 	return r.replicateAt(ctx, key, r.level)
+}
+
+// supersededUpload reports whether key is the record of one of this
+// node's uploads that the replicas hold a newer state of: a tombstone, or
+// another version, written after this node stored its own. A folder
+// operation (folders.go) deletes and moves uploads of any node on their
+// replicas; the node that took them adopts the change when its notice
+// arrives (foldernotice.go). Until then its store still holds the old
+// record, and a re-send of it — MarkAll after an unreadable placement
+// record, a record kept alone until another node joined — would bring a
+// deleted file back. The replicas' newer state is left alone instead; the
+// notice updates the store. A record written here after the replicas'
+// state (an upload again under the same path) is newer and sent, as it
+// would win there anyway (last write wins). This costs a read at the
+// replicator's level per re-sent upload record.
+func (r *replicator) supersededUpload(ctx context.Context, key string) (bool, error) {
+	if !strings.HasPrefix(key, ds.RecordKey(r.n.id, api.UploadShare, "")) || r.sole(key) {
+		return false, nil
+	}
+	rec, err := r.n.store.ByKey(key)
+	if ds.KindOf(err) == ds.KindNotFound {
+		return false, nil // a tombstone to send
+	}
+	if err != nil {
+		return false, err
+	}
+	res, err := r.n.data.Get(ctx, key, r.level)
+	if err != nil || res.Envelope.Key == "" {
+		return false, err
+	}
+	e := res.Envelope
+	if cur, ok := decodeReplicated(e); ok && cur.FileID == rec.FileID && cur.IndexedAt.Equal(rec.IndexedAt) {
+		return false, nil // the same record: sent again as before
+	}
+	if !e.Version.Stamp.Time().After(rec.IndexedAt) {
+		return false, nil
+	}
+	r.n.log.Info("not re-sending an upload's record: its replicas hold a newer state (a folder operation); the store follows its notice",
+		"path", rec.Path, "tombstone", e.Tombstone)
+	return true, nil
 }
 
 func (r *replicator) replicateAt(ctx context.Context, key string, level quorum.Level) error {

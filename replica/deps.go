@@ -71,6 +71,12 @@ type Deps struct {
 	Decider Decider
 	// Txn tunes transactions; zero fields take DefaultTxnConfig's values.
 	Txn TxnConfig
+	// TxnHook, for fault tests only, is called between the coordinator's
+	// phases of Atomic: "prepared" (W replicas of every partition hold the
+	// intents) and "decided" (the commit is recorded). An error from it
+	// ends Atomic there with that error, as if this node crashed: it sends
+	// nothing more, and the participants resolve the transaction alone.
+	TxnHook func(stage, id string) error
 }
 
 var (

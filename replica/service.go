@@ -109,6 +109,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if s.txn, err = newTxnState(deps.Txn, deps.Registerer, s); err != nil {
 		return nil, err
 	}
+	s.txn.hook = deps.TxnHook
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -291,6 +292,10 @@ func (s *Service) Local(p int, key string) (version.Envelope, bool, error) {
 
 // MaxValueBytes is the largest value Put accepts.
 func (s *Service) MaxValueBytes() int { return s.cfg.MaxValueBytes }
+
+// MaxTxnOps returns the most writes one Atomic call may carry
+// (TxnConfig.MaxOps).
+func (s *Service) MaxTxnOps() int { return s.txn.cfg.MaxOps }
 
 // nextVersion returns the version of a new write of key over base.
 func (s *Service) nextVersion(base version.Version) (version.Version, error) {

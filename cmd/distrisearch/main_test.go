@@ -201,6 +201,35 @@ func TestCLIAgainstARunningNode(t *testing.T) {
 		t.Fatalf("rm of a shared file: %d %q", code, errOut)
 	}
 
+	// A folder of uploads: put a file in it, move the folder, delete it.
+	if out, errOut, code = cli(t, "put", "--server", server, "-q", up, "--folder", "birds/2025"); code != 0 || !strings.Contains(out, "uploaded birds/2025/tern.txt") {
+		t.Fatalf("put --folder: %d %q %q", code, out, errOut)
+	}
+	searchShows := func(q, want string) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			out, errOut, code = cli(t, "search", "--server", server, q)
+			if code == 0 && strings.Contains(out, want) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("search %q for %q: %d %q %q", q, want, code, out, errOut)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	searchShows("tern", "uploads:birds/2025/tern.txt")
+	if out, errOut, code = cli(t, "mvdir", "--server", server, "birds/2025", "archive/birds"); code != 0 || !strings.Contains(out, "moved 1 files") || !strings.Contains(out, "archive/birds/tern.txt") {
+		t.Fatalf("mvdir: %d %q %q", code, out, errOut)
+	}
+	searchShows("tern", "uploads:archive/birds/tern.txt")
+	if out, errOut, code = cli(t, "rmdir", "--server", server, "archive/birds"); code != 0 || !strings.Contains(out, "deleted 1 files") {
+		t.Fatalf("rmdir: %d %q %q", code, out, errOut)
+	}
+	if _, errOut, code = cli(t, "rmdir", "--server", server, "archive/birds"); code != 1 || !strings.Contains(errOut, "folder_not_found") {
+		t.Fatalf("rmdir twice: %d %q", code, errOut)
+	}
+
 	// Errors are explained, with the exit code of the kind of mistake.
 	if _, errOut, code = cli(t, "search", "--server", server, "heron)"); code != 1 || !strings.Contains(errOut, "bad_query") {
 		t.Fatalf("bad query: %d %q", code, errOut)

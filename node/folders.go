@@ -107,7 +107,7 @@ func (n *Node) folderOp(ctx context.Context, from, to string, level quorum.Level
 		return api.FolderResult{}, err
 	}
 	if err := n.data.Atomic(ctx, ops, level); err != nil {
-		return api.FolderResult{}, folderError(err, level)
+		return api.FolderResult{}, folderOutcome.error(err, level)
 	}
 	n.tellOwners(ctx, notices)
 	res := api.FolderResult{Folder: from, To: to, Count: len(files)}
@@ -357,24 +357,6 @@ func (n *Node) tellOwners(ctx context.Context, notices []folderNotice) {
 		}()
 	}
 	wg.Wait()
-}
-
-// folderError turns a failed Atomic into what the API answers.
-func folderError(err error, level quorum.Level) error {
-	switch {
-	case errors.Is(err, replica.ErrTxnOutcomeUnknown):
-		return &ds.Error{Kind: ds.KindUnavailable, Code: "outcome_unknown",
-			Message: "the cluster did not confirm the folder operation in time; within a minute either all of its files or none of them are changed", Err: err}
-	case errors.Is(err, replica.ErrTxnAborted):
-		msg := "the folder operation was aborted and no file was changed; try again"
-		if errors.Is(err, replica.ErrQuorumUnavailable) {
-			msg = "too few replicas could take part for consistency=" + strings.ToLower(level.String()) + ", so the folder operation was aborted and no file was changed; try again later or with a weaker consistency"
-		}
-		return &ds.Error{Kind: ds.KindUnavailable, Code: "folder_operation_aborted", Message: msg, Err: err}
-	case errors.Is(err, replica.ErrClosed):
-		return &ds.Error{Kind: ds.KindUnavailable, Code: "shutting_down", Message: "the node cannot run a folder operation now", Err: err}
-	}
-	return err
 }
 
 // folderReadError turns a failed read of a folder's record into what the

@@ -139,7 +139,7 @@ func (u uploads) UploadAtomic(ctx context.Context, level quorum.Level, next func
 	n.uploadMu.Lock()
 	defer n.uploadMu.Unlock()
 	if err := n.data.Atomic(ctx, ops, level); err != nil {
-		return nil, atomicError(err, level)
+		return nil, atomicUploadOutcome.error(err, level)
 	}
 	// Committed: record them here too, without a second replication.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishUploadWait)
@@ -161,20 +161,37 @@ func (u uploads) UploadAtomic(ctx context.Context, level quorum.Level, next func
 	return out, nil
 }
 
-// atomicError turns a failed Atomic into what the API answers.
-func atomicError(err error, level quorum.Level) error {
+// txnOutcome words what a failed Atomic (two-phase commit) means for one
+// kind of operation, for the API's answer.
+type txnOutcome struct {
+	what        string // "an atomic upload"
+	abortedCode string // "atomic_upload_aborted"
+	either      string // after "within a minute either ": "all of its files or none of them are visible"
+	nothing     string // "none of its files is visible"
+}
+
+var (
+	atomicUploadOutcome = txnOutcome{what: "an atomic upload", abortedCode: "atomic_upload_aborted",
+		either: "all of its files or none of them are visible", nothing: "none of its files is visible"}
+	folderOutcome = txnOutcome{what: "a folder operation", abortedCode: "folder_operation_aborted",
+		either: "all of its files or none of them are changed", nothing: "no file was changed"}
+)
+
+// error turns a failed Atomic into what the API answers.
+func (o txnOutcome) error(err error, level quorum.Level) error {
+	the := "the" + strings.TrimPrefix(strings.TrimPrefix(o.what, "an"), "a")
 	switch {
 	case errors.Is(err, replica.ErrTxnOutcomeUnknown):
 		return &ds.Error{Kind: ds.KindUnavailable, Code: "outcome_unknown",
-			Message: "the cluster did not confirm the atomic upload in time; within a minute either all of its files or none of them are visible", Err: err}
+			Message: "the cluster did not confirm " + the + " in time; within a minute either " + o.either, Err: err}
 	case errors.Is(err, replica.ErrTxnAborted):
-		msg := "the atomic upload was aborted and none of its files is visible; try again"
+		msg := the + " was aborted and " + o.nothing + "; try again"
 		if errors.Is(err, replica.ErrQuorumUnavailable) {
-			msg = "too few replicas could take part for consistency=" + strings.ToLower(level.String()) + ", so the atomic upload was aborted and none of its files is visible; try again later or with a weaker consistency"
+			msg = "too few replicas could take part for consistency=" + strings.ToLower(level.String()) + ", so " + the + " was aborted and " + o.nothing + "; try again later or with a weaker consistency"
 		}
-		return &ds.Error{Kind: ds.KindUnavailable, Code: "atomic_upload_aborted", Message: msg, Err: err}
+		return &ds.Error{Kind: ds.KindUnavailable, Code: o.abortedCode, Message: msg, Err: err}
 	case errors.Is(err, replica.ErrClosed):
-		return &ds.Error{Kind: ds.KindUnavailable, Code: "shutting_down", Message: "the node cannot run an atomic upload now", Err: err}
+		return &ds.Error{Kind: ds.KindUnavailable, Code: "shutting_down", Message: "the node cannot run " + o.what + " now", Err: err}
 	}
 	return err
 }

@@ -15,6 +15,12 @@ import (
 // chunkRepairInterval is how often every held record's chunks are checked.
 const chunkRepairInterval = 10 * time.Minute
 
+// chunkRepairDelay is how long a record applied here waits before its
+// chunks are checked: a record usually arrives before the last of its
+// chunks (the writer sends them to the replicas past the W-th in the
+// background), and fetching them meanwhile would move them twice.
+const chunkRepairDelay = 30 * time.Second
+
 // chunkRepair makes this node hold the chunks of every file record it is
 // a replica of: an upload or a copy of another node's shared file whose
 // chunks did not reach it (it was down while the file was stored and got
@@ -22,40 +28,56 @@ const chunkRepairInterval = 10 * time.Minute
 // corrupt. Records come from the data plane as they are applied here
 // (Notify) and, every chunkRepairInterval and at start, from a pass over
 // every held partition; missing chunks are fetched from the partition's
-// other replicas (chunks.Service.Repair), one record at a time. A record
+// other replicas (chunks.Service.Repair), one record at a time, a record
+// applied here only after chunkRepairDelay. A record
 // whose chunks cannot be fetched now is tried again at the next pass.
 // Records of this node's own shared files are skipped: it serves their
 // bytes from the folder.
 type chunkRepair struct {
 	n *Node
 
-	mu      sync.Mutex     // guards pending and counters
-	pending map[string]int // record key → partition
+	mu      sync.Mutex               // guards pending and counters
+	pending map[string]pendingRepair // by record key
+	looks   time.Time                // when Run looks at pending next
 	wake    chan struct{}
 	fixed   uint64 // chunks fetched
 	failed  uint64 // records whose repair failed
 	lastErr string
 }
 
-func newChunkRepair(n *Node) *chunkRepair {
-	return &chunkRepair{n: n, pending: map[string]int{}, wake: make(chan struct{}, 1)}
+type pendingRepair struct {
+	p   int
+	due time.Time // not checked before
 }
 
-// Notify queues key's record for a check (replica.Deps.Applied).
+func newChunkRepair(n *Node) *chunkRepair {
+	return &chunkRepair{n: n, pending: map[string]pendingRepair{}, wake: make(chan struct{}, 1)}
+}
+
+// Notify queues key's record for a check after chunkRepairDelay
+// (replica.Deps.Applied).
 func (r *chunkRepair) Notify(p int, a kv.Applied) {
 	if a.Stored.Tombstone {
 		return
 	}
-	r.queue(p, a.Stored.Key)
+	r.queue(p, a.Stored.Key, r.n.cfg.Now().Add(chunkRepairDelay))
 }
 
-func (r *chunkRepair) queue(p int, key string) {
+// queue adds key to the checks due at due; a key already queued keeps
+// its earlier time (a record written again and again is still checked).
+func (r *chunkRepair) queue(p int, key string, due time.Time) {
 	r.mu.Lock()
-	r.pending[key] = p
+	if old, ok := r.pending[key]; ok && old.due.Before(due) {
+		due = old.due
+	}
+	r.pending[key] = pendingRepair{p: p, due: due}
+	sooner := due.Before(r.looks)
 	r.mu.Unlock()
-	select {
-	case r.wake <- struct{}{}:
-	default:
+	if sooner {
+		select {
+		case r.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -78,13 +100,17 @@ func (r *chunkRepair) Status() chunkRepairStatus {
 func (r *chunkRepair) Run(ctx context.Context) {
 	t := time.NewTicker(chunkRepairInterval)
 	defer t.Stop()
+	next := time.NewTimer(time.Hour)
+	defer next.Stop()
 	r.pass()
 	for {
-		r.drain(ctx)
+		wait := r.drain(ctx)
+		next.Reset(wait)
 		select {
 		case <-ctx.Done():
 			return
 		case <-r.wake:
+		case <-next.C:
 		case <-t.C:
 			r.pass()
 		}
@@ -97,7 +123,7 @@ func (r *chunkRepair) pass() {
 	for _, p := range n.replicas.Partitions() {
 		_ = n.replicas.ForEach(p, func(e version.Envelope) error {
 			if m, ok := r.manifest(e); ok && r.lacks(m) {
-				r.queue(p, e.Key)
+				r.queue(p, e.Key, r.n.cfg.Now())
 			}
 			return nil
 		})
@@ -130,20 +156,31 @@ func (r *chunkRepair) lacks(m chunks.Manifest) bool {
 	return false
 }
 
-// drain repairs the queued records.
-func (r *chunkRepair) drain(ctx context.Context) {
+// drain repairs the queued records that are due and returns how long
+// until the next one is (an hour when none is queued).
+func (r *chunkRepair) drain(ctx context.Context) time.Duration {
 	for ctx.Err() == nil {
+		now := r.n.cfg.Now()
+		wait := time.Hour
 		r.mu.Lock()
 		key, p, ok := "", 0, false
-		for key, p = range r.pending {
-			ok = true
+		for k, pr := range r.pending {
+			if pr.due.After(now) {
+				wait = min(wait, pr.due.Sub(now))
+				continue
+			}
+			key, p, ok = k, pr.p, true
 			break
 		}
-		delete(r.pending, key)
-		r.mu.Unlock()
-		if !ok {
-			return
+		if ok {
+			delete(r.pending, key)
 		}
+		if !ok {
+			r.looks = now.Add(wait)
+			r.mu.Unlock()
+			return wait
+		}
+		r.mu.Unlock()
 		fetched, err := r.repair(ctx, p, key)
 		r.mu.Lock()
 		r.fixed += uint64(fetched)
@@ -153,6 +190,7 @@ func (r *chunkRepair) drain(ctx context.Context) {
 		}
 		r.mu.Unlock()
 	}
+	return time.Hour
 }
 
 // repair fetches what this node lacks of key's chunks, if it is a replica

@@ -26,6 +26,7 @@ func runCluster(ctx context.Context, args []string, command string, stdout, stde
 	fs.IntVar(&o.CranMaxQueries, "cran-max-queries", 0, "run only the first Cranfield queries (0: all)")
 	fs.StringVar(&o.WorkDir, "work", "", "parent of the temporary work directory (default: the system's)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the work directory")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the first run's cluster ingest to this file")
 	timeout := fs.Duration("timeout", 2*time.Hour, "give up after this long")
 	doc := fs.String("doc", "docs/BENCHMARKS.md", `report to update ("" : print only)`)
 	verbose := fs.Bool("v", false, "show the nodes' warnings and errors")

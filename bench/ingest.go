@@ -39,6 +39,10 @@ type IngestOptions struct {
 	Breakdown bool
 	Wait      WaitOptions
 	Log       io.Writer // progress lines; nil: none
+	// CPUProfile, when set, receives a CPU profile of one more pass of
+	// the API searches of the target row (no snippets, no facets), run
+	// after the measurements: where an API search spends its time.
+	CPUProfile string
 }
 
 // DefaultIngestOptions returns the options of `make bench` except the
@@ -250,6 +254,18 @@ func RunIngestSearch(ctx context.Context, o IngestOptions) (*IngestReport, error
 	}, o.Queries, o.Warmup, o.Reps)
 	if err != nil {
 		return nil, err
+	}
+	if o.CPUProfile != "" {
+		stop, err := startCPUProfile(o.CPUProfile)
+		if err != nil {
+			return nil, err
+		}
+		_, err = MeasureLatency(ctx, []Searcher{APISearcher(LatAPI, c, false, false)}, o.Queries, 0, o.Reps)
+		stop()
+		if err != nil {
+			return nil, err
+		}
+		logf("CPU profile of %d API searches written to %s", len(o.Queries)*o.Reps, o.CPUProfile)
 	}
 	return rep, nil
 }

@@ -27,6 +27,7 @@ func runIngestSearch(ctx context.Context, args []string, command string, stdout,
 	fs.BoolVar(&o.Breakdown, "breakdown", o.Breakdown, "also time the product's index and record store alone")
 	fs.StringVar(&o.WorkDir, "work", "", "parent of the temporary work directory (default: the system's)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the work directory")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of one more pass of the API searches (no snippets, no facets) to this file")
 	timeout := fs.Duration("timeout", time.Hour, "give up after this long")
 	doc := fs.String("doc", "docs/BENCHMARKS.md", `report to update ("" : print only)`)
 	verbose := fs.Bool("v", false, "show the node's warnings and errors")

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
@@ -107,14 +108,11 @@ func (g *chunkGC) live(ctx context.Context) (func(chunks.Hash) bool, error) {
 		return ctx.Err()
 	}
 	addEnvelope := func(where string, e version.Envelope) error {
-		if e.Tombstone {
-			return ctx.Err()
-		}
-		rec, ok := decodeReplicated(e)
+		ref, ok := chunkRefOf(e)
 		if !ok {
-			return ctx.Err() // not a file record (nothing of it is a chunk)
+			return ctx.Err() // a tombstone, or not a file record (nothing of it is a chunk)
 		}
-		return add(where, rec.Manifest)
+		return add(where, ref.Manifest)
 	}
 	n := g.n
 	if err := n.store.ForEach("", func(r ds.Record) error { return add("record "+r.FileID, r.Manifest) }); err != nil {
@@ -155,4 +153,32 @@ func (g *chunkGC) live(ctx context.Context) (func(chunks.Hash) bool, error) {
 		}
 	}
 	return func(h chunks.Hash) bool { _, ok := set[h]; return ok }, nil
+}
+
+// chunkRef is what chunk collection and repair need of a replicated
+// record: whose file it is and its manifest, decoded without the text.
+type chunkRef struct {
+	NodeID, Share, Path string
+	Manifest            []byte
+}
+
+// chunkRefOf decodes the chunk reference of an envelope's value; ok is
+// false for a tombstone or a value that is not a file record.
+func chunkRefOf(e version.Envelope) (chunkRef, bool) {
+	if e.Tombstone {
+		return chunkRef{}, false
+	}
+	var v struct {
+		Record struct {
+			NodeID   string `json:"node_id"`
+			Share    string `json:"share"`
+			Path     string `json:"path"`
+			Manifest []byte `json:"manifest"`
+		} `json:"record"`
+	}
+	if json.Unmarshal(e.Value, &v) != nil || ds.RecordKey(v.Record.NodeID, v.Record.Share, v.Record.Path) != e.Key {
+		return chunkRef{}, false
+	}
+	r := v.Record
+	return chunkRef{NodeID: r.NodeID, Share: r.Share, Path: r.Path, Manifest: r.Manifest}, true
 }

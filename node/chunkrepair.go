@@ -12,8 +12,10 @@ import (
 	"github.com/distrisearch/distrisearch/replica/version"
 )
 
-// chunkRepairInterval is how often every held record's chunks are checked.
-const chunkRepairInterval = 10 * time.Minute
+// chunkRepairInterval is how often every held record's chunks are checked
+// (records applied here are checked as they come: the pass is the net
+// under that).
+const chunkRepairInterval = time.Hour
 
 // chunkRepairDelay is how long a record applied here waits before its
 // chunks are checked: a record usually arrives before the last of its
@@ -133,7 +135,7 @@ func (r *chunkRepair) pass() {
 // manifest returns the chunk manifest of a record this node should hold
 // the chunks of.
 func (r *chunkRepair) manifest(e version.Envelope) (chunks.Manifest, bool) {
-	rec, ok := decodeReplicated(e)
+	rec, ok := chunkRefOf(e)
 	if !ok || len(rec.Manifest) == 0 || rec.NodeID == r.n.id && rec.Share != api.UploadShare {
 		return chunks.Manifest{}, false
 	}

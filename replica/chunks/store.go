@@ -328,9 +328,10 @@ func (s *Store) quarantine(h Hash) ([]byte, error) {
 	return nil, fmt.Errorf("chunks: get %s: %w", h, ErrCorrupt)
 }
 
-// Remove deletes h; removing an absent chunk is not an error. It is for
-// garbage collection by reference, which must first make sure no manifest
-// names h.
+// Remove deletes h whatever references it; removing an absent chunk is
+// not an error. Garbage collection uses RemoveStale, which keeps a chunk
+// a writer touched; Remove is for losing a chunk on purpose (tests of
+// repair).
 func (s *Store) Remove(h Hash) error {
 	unlock := s.lock(h)
 	defer unlock()
